@@ -79,7 +79,7 @@ public sealed class FaultyRelayTests(MemcachedFixture fixture) : IClassFixture<M
         _relay.ToServer.Paused = true;
 
         await client.SendAsync(set);
-        await WaitUntilAsync(() => _relay.ToServer.BytesReceived == set.Length);
+        await Eventually.HoldsAsync(() => _relay.ToServer.BytesReceived == set.Length, "the relay reading the command");
         var reply = client.ReadUntilAsync("\r\n");
 
         Assert.True(_relay.ToServer.Paused);
@@ -104,7 +104,7 @@ public sealed class FaultyRelayTests(MemcachedFixture fixture) : IClassFixture<M
         _relay.DropConnections();
 
         Assert.True(await client.IsClosedByPeerAsync());
-        await WaitUntilAsync(() => _relay.ConnectionCount == 0);
+        await Eventually.HoldsAsync(() => _relay.ConnectionCount == 0, "the relay closing its connection");
         using var next = await ConnectAsync();
         await next.SendAsync("version\r\n");
         Assert.StartsWith("VERSION ", await next.ReadUntilAsync("\r\n"));
@@ -120,7 +120,7 @@ public sealed class FaultyRelayTests(MemcachedFixture fixture) : IClassFixture<M
 
         Assert.Equal("VER", await client.ReadToEndAsync());
         Assert.Equal(3, _relay.ToClient.BytesForwarded);
-        await WaitUntilAsync(() => _relay.ConnectionCount == 0);
+        await Eventually.HoldsAsync(() => _relay.ConnectionCount == 0, "the relay closing its connection");
     }
 
     [Fact]
@@ -186,16 +186,6 @@ public sealed class FaultyRelayTests(MemcachedFixture fixture) : IClassFixture<M
     }
 
     private Task<Client> ConnectAsync() => Client.ConnectAsync(_relay.Port);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var started = Stopwatch.GetTimestamp();
-        while (!condition())
-        {
-            Assert.True(Stopwatch.GetElapsedTime(started) < Deadline, "the condition never held");
-            await Task.Delay(10);
-        }
-    }
 
     private static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
 

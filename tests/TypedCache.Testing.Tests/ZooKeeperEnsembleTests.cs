@@ -79,8 +79,9 @@ public sealed class ZooKeeperEnsembleTests(ThreeMemberEnsemble fixture, ITestOut
         Assert.True(Zk.IsRunning(leader));
         Assert.NotEqual(leaderPid, Zk.ProcessId(leader));
         Assert.Equal("follower", await ModeAsync(leader));
-        Assert.True(await PollAsync(async () => (await TextClient.ExchangeAsync(Zk.ClientPort(next), "mntr", null)).Contains("zk_synced_followers\t2")),
-            "the leader never reported two synced followers");
+        await Eventually.HoldsAsync(
+            async () => (await TextClient.ExchangeAsync(Zk.ClientPort(next), "mntr", null)).Contains("zk_synced_followers\t2"),
+            "the leader reporting two synced followers");
     }
 
     [Fact]
@@ -93,7 +94,7 @@ public sealed class ZooKeeperEnsembleTests(ThreeMemberEnsemble fixture, ITestOut
         await Zk.KillAsync(followers[1]);
 
         // The leader steps down once it misses its followers' acks for syncLimit ticks.
-        Assert.True(await PollAsync(() => Task.FromResult(Zk.LeaderIndex == -1)), "the leader never stepped down");
+        await Eventually.HoldsAsync(() => Zk.LeaderIndex == -1, "the leader stepping down");
         var error = await Assert.ThrowsAsync<TimeoutException>(() => Zk.WaitForLeaderAsync(TimeSpan.FromSeconds(1)));
         Assert.Contains($"member {followers[0]} (127.0.0.1:{Zk.ClientPort(followers[0])}): stopped", error.Message);
         Assert.Contains($"member {leader} (127.0.0.1:{Zk.ClientPort(leader)}): not serving", error.Message);
@@ -114,19 +115,6 @@ public sealed class ZooKeeperEnsembleTests(ThreeMemberEnsemble fixture, ITestOut
 
     private async Task<string?> ModeAsync(int member) =>
         ZooKeeperMember.ParseMode(await TextClient.ExchangeAsync(Zk.ClientPort(member), "srvr", null));
-
-    private static async Task<bool> PollAsync(Func<Task<bool>> condition)
-    {
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
-        while (!await condition())
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
-                return false;
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
 }
 
 public sealed class StandaloneZooKeeperTests(ITestOutputHelper output)
