@@ -1,8 +1,6 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace TypedCache.Cluster;
@@ -158,9 +156,9 @@ internal sealed class KetamaRing
         switch (Compatibility)
         {
             case RingCompatibility.LibmemcachedWeighted:
-                return Md5Prefix(key);
+                return Md5.Hash(key).A;
             case RingCompatibility.TwemproxyMd5:
-                return key.IsEmpty ? 0 : Md5Prefix(key);
+                return key.IsEmpty ? 0 : Md5.Hash(key).A;
             default:
                 return key.IsEmpty ? 0 : TwemproxyFnv1a64(key);
         }
@@ -267,7 +265,6 @@ internal sealed class KetamaRing
 
         var points = new ulong[counts.Sum()];
         int next = 0;
-        Span<byte> digest = stackalloc byte[16];
         byte[] buffer = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
@@ -281,9 +278,11 @@ internal sealed class KetamaRing
                 for (int group = 0; group < counts[i] / PointsPerDigest; group++)
                 {
                     group.TryFormat(buffer.AsSpan(prefix + 1), out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
-                    MD5.HashData(buffer.AsSpan(0, prefix + 1 + digits), digest);
-                    for (int k = 0; k < PointsPerDigest; k++)
-                        points[next++] = ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(digest[(4 * k)..]) << 32) | (uint)i;
+                    var digest = Md5.Hash(buffer.AsSpan(0, prefix + 1 + digits));
+                    points[next++] = ((ulong)digest.A << 32) | (uint)i;
+                    points[next++] = ((ulong)digest.B << 32) | (uint)i;
+                    points[next++] = ((ulong)digest.C << 32) | (uint)i;
+                    points[next++] = ((ulong)digest.D << 32) | (uint)i;
                 }
             }
         }
@@ -294,13 +293,6 @@ internal sealed class KetamaRing
 
         Array.Sort(points);
         return (points, counts);
-    }
-
-    private static uint Md5Prefix(ReadOnlySpan<byte> key)
-    {
-        Span<byte> digest = stackalloc byte[16];
-        MD5.HashData(key, digest);
-        return BinaryPrimitives.ReadUInt32LittleEndian(digest);
     }
 
     private static uint TwemproxyFnv1a64(ReadOnlySpan<byte> key)
