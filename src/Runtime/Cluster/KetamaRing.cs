@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text;
 
 namespace TypedCache.Cluster;
@@ -76,9 +77,9 @@ internal sealed class KetamaRing
             string name = GetPointName(node, compatibility);
             if (!names.Add(name))
                 throw new ArgumentException($"Two ring nodes have the point name '{name}' ({node.Endpoint}); each node must appear once.", nameof(nodes));
-            // The longest point name is the node's own with the largest index, at most 40 * nodes groups.
-            int longest = Encoding.UTF8.GetByteCount(name) + 1 + (40 * list.Length).ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
-            if (compatibility != RingCompatibility.LibmemcachedWeighted && longest > TwemproxyMaxPointNameBytes)
+            // A node has at most 40 digests per live node, so its longest point name ends in that many's digits.
+            if (compatibility != RingCompatibility.LibmemcachedWeighted
+                && Encoding.UTF8.GetByteCount(name) + 1 + CountDigits(40 * list.Length) > TwemproxyMaxPointNameBytes)
                 throw new ArgumentException($"Ring node point name '{name}' is too long for twemproxy, which hashes point names of at most {TwemproxyMaxPointNameBytes} bytes.", nameof(nodes));
         }
 
@@ -97,7 +98,7 @@ internal sealed class KetamaRing
             return node.Name;
         return node.Port == RingNode.DefaultPort
             ? node.Host
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{node.Host}:{node.Port}");
+            : string.Create(CultureInfo.InvariantCulture, $"{node.Host}:{node.Port}");
     }
 
     /// <summary>Whether the node at <paramref name="nodeIndex"/> has points on this ring.</summary>
@@ -277,7 +278,7 @@ internal sealed class KetamaRing
                 buffer[prefix] = (byte)'-';
                 for (int group = 0; group < counts[i] / PointsPerDigest; group++)
                 {
-                    group.TryFormat(buffer.AsSpan(prefix + 1), out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+                    group.TryFormat(buffer.AsSpan(prefix + 1), out int digits, provider: CultureInfo.InvariantCulture);
                     var digest = Md5.Hash(buffer.AsSpan(0, prefix + 1 + digits));
                     points[next++] = ((ulong)digest.A << 32) | (uint)i;
                     points[next++] = ((ulong)digest.B << 32) | (uint)i;
@@ -294,6 +295,8 @@ internal sealed class KetamaRing
         Array.Sort(points);
         return (points, counts);
     }
+
+    private static int CountDigits(int value) => value < 10 ? 1 : 1 + CountDigits(value / 10);
 
     private static uint TwemproxyFnv1a64(ReadOnlySpan<byte> key)
     {

@@ -40,7 +40,7 @@ public sealed class RingPeerComparisonTests
         memc = lib.memcached_create(None)
         for spec in sys.argv[1:]:
             host, port, weight = spec.rsplit(":", 2)
-            if lib.memcached_server_add_with_weight(memc, host.encode(), int(port), int(weight)) != 0:
+            if lib.memcached_server_add_with_weight(memc, host.strip("[]").encode(), int(port), int(weight)) != 0:
                 sys.exit("could not add " + spec)
         if lib.memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1) != 0:
             sys.exit("could not set ketama_weighted")
@@ -50,36 +50,42 @@ public sealed class RingPeerComparisonTests
                 print(lib.memcached_generate_hash(memc, data, len(data)))
         """;
 
-    public static TheoryData<string, RingCompatibility, int[], string?[]> NutcrackerPools => new()
+    // The last argument puts the servers on memcached's default port (127.0.0.2-4:11211), whose point names
+    // leave the port out; otherwise they are on free ports of 127.0.0.1 and the names keep the port.
+    public static TheoryData<string, RingCompatibility, int[], string?[], bool> NutcrackerPools => new()
     {
-        { "md5", RingCompatibility.TwemproxyMd5, [1, 2, 3], [null, "beta", null] },
-        { "fnv1a_64", RingCompatibility.TwemproxyFnv1a64, [1, 1, 2], [null, null, null] },
+        { "md5", RingCompatibility.TwemproxyMd5, [1, 2, 3], [null, "beta", null], false },
+        { "fnv1a_64", RingCompatibility.TwemproxyFnv1a64, [1, 1, 2], [null, null, null], false },
+        { "md5", RingCompatibility.TwemproxyMd5, [2, 1, 1], [null, null, null], true },
+        { "fnv1a_64", RingCompatibility.TwemproxyFnv1a64, [1, 3, 1], [null, null, null], true },
     };
 
     [Theory]
     [MemberData(nameof(NutcrackerPools))]
-    public async Task Ring_names_the_server_nutcracker_stored_each_key_on(string hash, RingCompatibility compatibility, int[] weights, string?[] names)
+    public async Task Ring_names_the_server_nutcracker_stored_each_key_on(string hash, RingCompatibility compatibility, int[] weights, string?[] names, bool defaultPort)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var ct = timeout.Token;
-        await using var servers = await MemcachedGroup.StartAsync(3, ct);
+        await using var servers = await MemcachedGroup.StartAsync(3, defaultPort, ct);
         var nodes = servers.Nodes(weights, names);
         var specs = nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Endpoint}:{n.Weight}{(n.Name is null ? "" : " " + n.Name)}"));
         var keys = RingTestKeys.Generate(1_000);
 
         await using (var nutcracker = await Nutcracker.StartAsync(hash, specs, ct))
-        await using (var proxy = await TextProtocolConnection.ConnectAsync(nutcracker.Port, ct))
+        await using (var proxy = await TextProtocolConnection.ConnectAsync("127.0.0.1", nutcracker.Port, ct))
             await proxy.SetAllAsync(keys, ct);
 
         await servers.AssertPlacementAsync(KetamaRing.Create(nodes, compatibility), keys, ct);
     }
 
-    [Fact]
-    public async Task Ring_names_the_server_libmemcached_stored_each_key_on()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ring_names_the_server_libmemcached_stored_each_key_on(bool defaultPort)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var ct = timeout.Token;
-        await using var servers = await MemcachedGroup.StartAsync(3, ct);
+        await using var servers = await MemcachedGroup.StartAsync(3, defaultPort, ct);
         var nodes = servers.Nodes([1, 3, 2], [null, null, null]);
         var keys = RingTestKeys.Generate(1_000);
 
@@ -97,6 +103,8 @@ public sealed class RingPeerComparisonTests
         { ["127.0.0.1:11211:1", "127.0.0.2:11211:1", "127.0.0.3:11212:2"] },
         // Weights whose point counts differ between single and double precision (28 versus 32 points).
         { ["127.0.0.1:11211:1", "127.0.0.2:11211:1", "127.0.0.3:11211:1", "127.0.0.4:11300:10", "127.0.0.5:11301:12"] },
+        // IPv6 hosts are named without brackets, so "::1:11212" for a non-default port.
+        { ["[::1]:11211:1", "[::1]:11212:2", "127.0.0.1:11211:1"] },
         { ["cache-a:11211:7", "cache-b:11211:1", "cache-c:11211:1", "localhost:11211:1", "127.0.0.1:11211:1", "127.0.0.1:21211:1", "cache-g:11211:1"] },
     };
 
@@ -119,14 +127,32 @@ public sealed class RingPeerComparisonTests
     private sealed class MemcachedGroup : IAsyncDisposable
     {
         private readonly List<MemcachedServer> _servers = [];
+        private readonly List<(string Host, int Port)> _addresses = [];
 
-        public static async Task<MemcachedGroup> StartAsync(int count, CancellationToken ct)
+        /// <summary>
+        /// Starts <paramref name="count"/> servers; with <paramref name="defaultPort"/> server i also listens on
+        /// 127.0.0.{i + 2}:11211 and is addressed there, so that each has memcached's default port.
+        /// </summary>
+        public static async Task<MemcachedGroup> StartAsync(int count, bool defaultPort, CancellationToken ct)
         {
             var group = new MemcachedGroup();
             try
             {
                 for (int i = 0; i < count; i++)
-                    group._servers.Add(await MemcachedServer.StartAsync(ct: ct));
+                {
+                    var options = new MemcachedServerOptions();
+                    string host = $"127.0.0.{(i + 2).ToString(CultureInfo.InvariantCulture)}";
+                    if (defaultPort)
+                    {
+                        options.ExtraArguments.Add("-l");
+                        options.ExtraArguments.Add($"{host}:{RingNode.DefaultPort.ToString(CultureInfo.InvariantCulture)}");
+                    }
+
+                    var server = await MemcachedServer.StartAsync(options, ct);
+                    group._servers.Add(server);
+                    group._addresses.Add(defaultPort ? (host, RingNode.DefaultPort) : (server.Host, server.Port));
+                }
+
                 return group;
             }
             catch
@@ -137,7 +163,7 @@ public sealed class RingPeerComparisonTests
         }
 
         public RingNode[] Nodes(int[] weights, string?[] names) =>
-            _servers.Select((s, i) => new RingNode(s.Host, s.Port, weights[i], names[i])).ToArray();
+            _addresses.Select((a, i) => new RingNode(a.Host, a.Port, weights[i], names[i])).ToArray();
 
         /// <summary>Every key is held by exactly one server, and it is the one the ring names.</summary>
         public async Task AssertPlacementAsync(KetamaRing ring, IReadOnlyList<string> keys, CancellationToken ct)
@@ -145,7 +171,7 @@ public sealed class RingPeerComparisonTests
             var holders = new Dictionary<string, List<int>>(StringComparer.Ordinal);
             for (int i = 0; i < _servers.Count; i++)
             {
-                await using var connection = await TextProtocolConnection.ConnectAsync(_servers[i].Port, ct);
+                await using var connection = await TextProtocolConnection.ConnectAsync(_addresses[i].Host, _addresses[i].Port, ct);
                 foreach (string key in await connection.HeldAsync(keys, ct))
                     (holders.TryGetValue(key, out var list) ? list : holders[key] = []).Add(i);
             }

@@ -22,12 +22,12 @@ internal sealed class TextProtocolConnection : IAsyncDisposable
         _reader = new StreamReader(_stream, new UTF8Encoding(false));
     }
 
-    public static async Task<TextProtocolConnection> ConnectAsync(int port, CancellationToken ct)
+    public static async Task<TextProtocolConnection> ConnectAsync(string host, int port, CancellationToken ct)
     {
         var client = new TcpClient { NoDelay = true };
         try
         {
-            await client.ConnectAsync("127.0.0.1", port, ct);
+            await client.ConnectAsync(host, port, ct);
             return new TextProtocolConnection(client);
         }
         catch
