@@ -24,8 +24,6 @@ internal static class Md5
         0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
     ];
 
-    private static ReadOnlySpan<byte> Shifts => [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-
     /// <summary>The digest of <paramref name="data"/> as its four little-endian words.</summary>
     public static Md5Digest Hash(ReadOnlySpan<byte> data)
     {
@@ -47,34 +45,59 @@ internal static class Md5
         return state;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(ref uint a, ref uint b, ref uint c, ref uint d, uint f, uint word, int i)
-    {
-        uint rotated = b + BitOperations.RotateLeft(a + f + K[i] + word, Shifts[((i >> 4) << 2) | (i & 3)]);
-        a = d;
-        d = c;
-        c = b;
-        b = rotated;
-    }
-
     private static void Compress(ref Md5Digest state, ReadOnlySpan<byte> block)
     {
         Span<uint> m = stackalloc uint[16];
         for (int i = 0; i < 16; i++)
             m[i] = BinaryPrimitives.ReadUInt32LittleEndian(block[(4 * i)..]);
 
+        // Four steps per iteration rotate the roles of a, b, c and d back to where they started, so the state
+        // stays in locals (registers) instead of being shuffled through memory.
+        var k = K;
         uint a = state.A, b = state.B, c = state.C, d = state.D;
-        for (int i = 0; i < 16; i++)
-            Step(ref a, ref b, ref c, ref d, (b & c) | (~b & d), m[i], i);
-        for (int i = 16; i < 32; i++)
-            Step(ref a, ref b, ref c, ref d, (d & b) | (~d & c), m[((5 * i) + 1) & 15], i);
-        for (int i = 32; i < 48; i++)
-            Step(ref a, ref b, ref c, ref d, b ^ c ^ d, m[((3 * i) + 5) & 15], i);
-        for (int i = 48; i < 64; i++)
-            Step(ref a, ref b, ref c, ref d, c ^ (b | ~d), m[(7 * i) & 15], i);
+        for (int i = 0; i < 16; i += 4)
+        {
+            a = b + BitOperations.RotateLeft(a + F(b, c, d) + k[i] + m[i], 7);
+            d = a + BitOperations.RotateLeft(d + F(a, b, c) + k[i + 1] + m[i + 1], 12);
+            c = d + BitOperations.RotateLeft(c + F(d, a, b) + k[i + 2] + m[i + 2], 17);
+            b = c + BitOperations.RotateLeft(b + F(c, d, a) + k[i + 3] + m[i + 3], 22);
+        }
+
+        for (int i = 16; i < 32; i += 4)
+        {
+            a = b + BitOperations.RotateLeft(a + G(b, c, d) + k[i] + m[((5 * i) + 1) & 15], 5);
+            d = a + BitOperations.RotateLeft(d + G(a, b, c) + k[i + 1] + m[((5 * i) + 6) & 15], 9);
+            c = d + BitOperations.RotateLeft(c + G(d, a, b) + k[i + 2] + m[((5 * i) + 11) & 15], 14);
+            b = c + BitOperations.RotateLeft(b + G(c, d, a) + k[i + 3] + m[(5 * i) & 15], 20);
+        }
+
+        for (int i = 32; i < 48; i += 4)
+        {
+            a = b + BitOperations.RotateLeft(a + (b ^ c ^ d) + k[i] + m[((3 * i) + 5) & 15], 4);
+            d = a + BitOperations.RotateLeft(d + (a ^ b ^ c) + k[i + 1] + m[((3 * i) + 8) & 15], 11);
+            c = d + BitOperations.RotateLeft(c + (d ^ a ^ b) + k[i + 2] + m[((3 * i) + 11) & 15], 16);
+            b = c + BitOperations.RotateLeft(b + (c ^ d ^ a) + k[i + 3] + m[((3 * i) + 14) & 15], 23);
+        }
+
+        for (int i = 48; i < 64; i += 4)
+        {
+            a = b + BitOperations.RotateLeft(a + I(b, c, d) + k[i] + m[(7 * i) & 15], 6);
+            d = a + BitOperations.RotateLeft(d + I(a, b, c) + k[i + 1] + m[((7 * i) + 7) & 15], 10);
+            c = d + BitOperations.RotateLeft(c + I(d, a, b) + k[i + 2] + m[((7 * i) + 14) & 15], 15);
+            b = c + BitOperations.RotateLeft(b + I(c, d, a) + k[i + 3] + m[((7 * i) + 21) & 15], 21);
+        }
 
         state = new Md5Digest(state.A + a, state.B + b, state.C + c, state.D + d);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint F(uint x, uint y, uint z) => (x & y) | (~x & z);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint G(uint x, uint y, uint z) => (z & x) | (~z & y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint I(uint x, uint y, uint z) => y ^ (x | ~z);
 }
 
 /// <summary>An MD5 digest as its four little-endian 32-bit words, in digest order.</summary>
