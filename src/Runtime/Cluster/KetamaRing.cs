@@ -140,8 +140,10 @@ internal sealed class KetamaRing
     /// <summary>
     /// A ring with the same nodes in which the node at <paramref name="nodeIndex"/> has no points; the
     /// other nodes' points are recomputed from the live nodes' weights, as libmemcached's
-    /// <c>REMOVE_FAILED_SERVERS</c> and twemproxy's <c>auto_eject_hosts</c> do. Returns this ring when the
-    /// node is already ejected.
+    /// <c>REMOVE_FAILED_SERVERS</c> and twemproxy's <c>auto_eject_hosts</c> do. With equal weights only the
+    /// ejected node's keys move; with unequal weights the survivors' point counts are rescaled too, so some
+    /// keys also move between them, exactly as in those peers. Returns this ring when the node is already
+    /// ejected.
     /// </summary>
     public KetamaRing Eject(int nodeIndex) => WithLive(nodeIndex, false);
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using CsCheck;
 using TypedCache.Cluster;
 
 namespace TypedCache.Tests.Cluster;
@@ -242,6 +243,40 @@ public sealed class KetamaRingTests
         var restored = ejected.Restore(1);
         Assert.True(restored.IsLive(1));
         Assert.Equal(Enumerable.Range(0, full.PointCount).Select(full.GetPoint), Enumerable.Range(0, restored.PointCount).Select(restored.GetPoint));
+    }
+
+    [Fact]
+    public void Ejecting_from_an_equally_weighted_ring_moves_only_the_ejected_nodes_keys_for_any_nodes()
+    {
+        var keys = RingTestKeys.Generate(1_000);
+        var gen = from n in Gen.Int[2, 12]
+                  from ports in Gen.Int[1, 65535].Array[n]
+                  from ejected in Gen.Int[0, n - 1]
+                  select (Nodes: ports.Distinct().Select(p => new RingNode("127.0.0.1", p)).ToArray(), Ejected: ejected);
+
+        gen.Where(c => c.Ejected < c.Nodes.Length).Sample(c =>
+        {
+            var ring = KetamaRing.Create(c.Nodes);
+            var ejected = ring.Eject(c.Ejected);
+            return keys.All(k => ring.GetNodeIndex(k) == c.Ejected
+                ? ejected.GetNodeIndex(k) != c.Ejected
+                : ejected.GetNodeIndex(k) == ring.GetNodeIndex(k));
+        }, iter: 40);
+    }
+
+    [Fact]
+    public void Ejecting_from_an_unequally_weighted_ring_also_moves_keys_between_survivors_as_the_peers_do()
+    {
+        // Weights 1,1,2 give 30,30,60 digests; without the weight-2 node the others get 40 each, and their
+        // 10 new digests take keys from each other. libmemcached and twemproxy rescale the same way.
+        var ring = KetamaRing.Create([new RingNode("127.0.0.1", 20001, 1), new RingNode("127.0.0.1", 20002, 1), new RingNode("127.0.0.1", 20003, 2)]);
+        var ejected = ring.Eject(2);
+        var keys = RingTestKeys.Generate(10_000);
+
+        int survivorsMoved = keys.Count(k => ring.GetNodeIndex(k) != 2 && ejected.GetNodeIndex(k) != ring.GetNodeIndex(k));
+
+        Assert.Equal([160, 160, 0], Enumerable.Range(0, 3).Select(ejected.GetPointCount));
+        Assert.InRange(survivorsMoved, 100, 2_500);
     }
 
     [Fact]
