@@ -62,13 +62,23 @@ internal sealed class ExternalProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => started.Collect(started._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => started.Collect(started._stderr, e.Data);
         process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        try
+        {
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
 
-        // Written as UTF-8 without a byte order mark, then closed so the program sees the end of its input.
-        using (var input = new StreamWriter(process.StandardInput.BaseStream, new UTF8Encoding(false)))
-            input.Write(standardInput ?? "");
-        return started;
+            // Written as UTF-8 without a byte order mark, then closed so the program sees the end of its input.
+            using (var input = new StreamWriter(process.StandardInput.BaseStream, new UTF8Encoding(false)))
+                input.Write(standardInput ?? "");
+            return started;
+        }
+        catch
+        {
+            started.Kill();
+            process.WaitForExit();
+            process.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -96,6 +106,13 @@ internal sealed class ExternalProcess : IAsyncDisposable
     /// <summary>Kills the process by its PID (if it still runs) and waits until it is gone.</summary>
     public async ValueTask DisposeAsync()
     {
+        Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    private void Kill()
+    {
         try
         {
             if (!_process.HasExited)
@@ -105,9 +122,6 @@ internal sealed class ExternalProcess : IAsyncDisposable
         {
             // It exited between the check and the kill.
         }
-
-        await _process.WaitForExitAsync();
-        _process.Dispose();
     }
 
     private void Collect(StringBuilder into, string? line)

@@ -62,8 +62,16 @@ internal sealed class Nutcracker : IAsyncDisposable
                 "-p", Path.Combine(directory, "nutcracker.pid"),
             ]);
             var nutcracker = new Nutcracker(process, directory, port);
-            if (await nutcracker.AcceptsConnectionsAsync(ct))
-                return nutcracker;
+            try
+            {
+                if (await nutcracker.AcceptsConnectionsAsync(ct))
+                    return nutcracker;
+            }
+            catch
+            {
+                await nutcracker.DisposeAsync();
+                throw;
+            }
 
             string log = File.Exists(Path.Combine(directory, "nutcracker.log")) ? await File.ReadAllTextAsync(Path.Combine(directory, "nutcracker.log"), ct) : "";
             string report = process.Report;
