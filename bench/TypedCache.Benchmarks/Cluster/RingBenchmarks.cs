@@ -11,6 +11,8 @@ namespace TypedCache.Benchmarks.Cluster;
 /// the same key, which the ring's managed MD5 replaces. Every lookup must show 0 B allocated.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class RingBenchmarks
 {
     private KetamaRing _ring = null!;
