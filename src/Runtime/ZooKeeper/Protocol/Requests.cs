@@ -77,11 +77,6 @@ internal abstract class EmptyReplyRequest(string chroot, string? path) : ZooKeep
     protected override bool Read(ref JuteReader reader) => true;
 }
 
-/// <summary>The created node's path (relative to the chroot) and, for create2-style ops, its Stat.</summary>
-/// <param name="Path">The created path, with the sequence suffix for sequential modes.</param>
-/// <param name="Stat">The node's metadata right after creation.</param>
-public sealed record CreatedNode(string Path, Stat Stat);
-
 internal sealed class CreateRequest : ZooKeeperRequest<CreatedNode>
 {
     private readonly ReadOnlyMemory<byte> _data;
@@ -210,11 +205,6 @@ internal sealed class SetDataRequest(string chroot, string path, ReadOnlyMemory<
 
     protected override Stat Read(ref JuteReader reader) => reader.ReadStat();
 }
-
-/// <summary>A node's ACL and its <see cref="Stat"/>.</summary>
-/// <param name="Acl">The access-control entries.</param>
-/// <param name="Stat">The node's metadata; <see cref="Stat.Aversion"/> is the version setACL expects.</param>
-public sealed record NodeAcl(IReadOnlyList<Acl> Acl, Stat Stat);
 
 internal sealed class GetAclRequest(string chroot, string path) : ZooKeeperRequest<NodeAcl>(chroot, path)
 {
