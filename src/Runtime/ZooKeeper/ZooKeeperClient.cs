@@ -285,12 +285,15 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             connection.Start(response.TimeoutMs);
 
             // Auth first, then the watches, then (once published) the callers' requests: the order the server needs.
+            (string Scheme, byte[] Auth)[] auths;
             lock (_stateLock)
             {
-                foreach ((string scheme, byte[] auth) in _auths)
-                {
-                    connection.TrySendAuth(scheme, auth, null);
-                }
+                auths = [.. _auths];
+            }
+
+            foreach ((string scheme, byte[] auth) in auths)
+            {
+                connection.TrySendAuth(scheme, auth, null);
             }
 
             foreach (SetWatchesRequest setWatches in _watches.CreateSetWatches(_chroot, Volatile.Read(ref _lastZxid)))

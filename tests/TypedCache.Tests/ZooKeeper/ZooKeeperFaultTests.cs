@@ -7,13 +7,19 @@ namespace TypedCache.Tests.ZooKeeper;
 /// <summary>Connection faults and session expiry, through a <see cref="FaultyRelay"/> in front of a real server.</summary>
 public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IClassFixture<StandaloneZooKeeperFixture>
 {
+    private async Task<RelayedClient> ConnectThroughRelayAsync(TimeSpan? sessionTimeout = null, Action<ZooKeeperClientOptions>? configure = null)
+    {
+        FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
+        ZooKeeperClient client = await fixture.ConnectAsync(relay.Endpoint, sessionTimeout, configure);
+        StateRecorder states = client.RecordStates();
+        return new RelayedClient(relay, client, states, await CreateRootAsync(client));
+    }
+
     [Fact]
     public async Task Garbage_from_the_server_tears_the_connection_down_and_the_session_continues()
     {
-        await using FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
-        await using ZooKeeperClient client = await fixture.ConnectAsync(relay.Endpoint);
-        StateRecorder states = client.RecordStates();
-        string root = await CreateRootAsync(client);
+        await using RelayedClient relayed = await ConnectThroughRelayAsync();
+        (FaultyRelay relay, ZooKeeperClient client, StateRecorder states, string root) = relayed;
         await client.CreateAsync(root + "/eph", default, CreateMode.Ephemeral);
         long session = client.SessionId;
 
@@ -29,10 +35,8 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
     [Fact]
     public async Task A_truncated_reply_fails_its_request_with_ConnectionLoss_and_the_session_continues()
     {
-        await using FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
-        await using ZooKeeperClient client = await fixture.ConnectAsync(relay.Endpoint);
-        StateRecorder states = client.RecordStates();
-        string root = await CreateRootAsync(client);
+        await using RelayedClient relayed = await ConnectThroughRelayAsync();
+        (FaultyRelay relay, ZooKeeperClient client, StateRecorder states, string root) = relayed;
         long session = client.SessionId;
 
         relay.ToClient.TruncateNext(10);
@@ -46,10 +50,8 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
     [Fact]
     public async Task Requests_in_flight_fail_with_ConnectionLoss_and_new_calls_wait_for_the_reconnect()
     {
-        await using FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
-        await using ZooKeeperClient client = await fixture.ConnectAsync(relay.Endpoint);
-        StateRecorder states = client.RecordStates();
-        string root = await CreateRootAsync(client);
+        await using RelayedClient relayed = await ConnectThroughRelayAsync();
+        (FaultyRelay relay, ZooKeeperClient client, StateRecorder states, string root) = relayed;
         await using ZooKeeperClient other = await fixture.ConnectAsync();
         WatchedResult<NodeData> watch = await client.GetDataAndWatchAsync(root);
 
@@ -74,10 +76,8 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
     [Fact]
     public async Task Calls_waiting_for_a_connection_fail_with_ConnectionLoss_after_their_timeout()
     {
-        await using FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
-        await using ZooKeeperClient client = await fixture.ConnectAsync(
-            relay.Endpoint, configure: o => o.ConnectionWaitTimeout = TimeSpan.FromMilliseconds(300));
-        StateRecorder states = client.RecordStates();
+        await using RelayedClient relayed = await ConnectThroughRelayAsync(configure: o => o.ConnectionWaitTimeout = TimeSpan.FromMilliseconds(300));
+        (FaultyRelay relay, ZooKeeperClient client, StateRecorder states, string root) = relayed;
 
         relay.RefuseConnections = true;
         relay.DropConnections();
@@ -89,11 +89,9 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
     [Fact]
     public async Task Session_expiry_is_surfaced_ephemerals_are_gone_and_calls_fail_with_SessionExpired()
     {
-        await using FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
         await using ZooKeeperClient observer = await fixture.ConnectAsync();
-        await using ZooKeeperClient client = await fixture.ConnectAsync(relay.Endpoint, TimeSpan.FromMilliseconds(800));
-        StateRecorder states = client.RecordStates();
-        string root = await CreateRootAsync(client);
+        await using RelayedClient relayed = await ConnectThroughRelayAsync(TimeSpan.FromMilliseconds(800));
+        (FaultyRelay relay, ZooKeeperClient client, StateRecorder states, string root) = relayed;
         await client.CreateAsync(root + "/eph", default, CreateMode.Ephemeral);
         WatchedResult<NodeData> watch = await client.GetDataAndWatchAsync(root);
         WatchedResult<Stat?> gone = await observer.ExistsAndWatchAsync(root + "/eph");
@@ -115,12 +113,9 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
     [Fact]
     public async Task RenewSessionOnExpiry_opens_a_new_session()
     {
-        await using FaultyRelay relay = await FaultyRelay.StartAsync("127.0.0.1", fixture.Ensemble.ClientPort(0));
         await using ZooKeeperClient observer = await fixture.ConnectAsync();
-        await using ZooKeeperClient client = await fixture.ConnectAsync(
-            relay.Endpoint, TimeSpan.FromMilliseconds(800), o => o.RenewSessionOnExpiry = true);
-        StateRecorder states = client.RecordStates();
-        string root = await CreateRootAsync(client);
+        await using RelayedClient relayed = await ConnectThroughRelayAsync(TimeSpan.FromMilliseconds(800), o => o.RenewSessionOnExpiry = true);
+        (FaultyRelay relay, ZooKeeperClient client, StateRecorder states, string root) = relayed;
         await client.CreateAsync(root + "/eph", default, CreateMode.Ephemeral);
         WatchedResult<Stat?> gone = await observer.ExistsAndWatchAsync(root + "/eph");
         long first = client.SessionId;
@@ -137,5 +132,14 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
             [ConnectionState.Suspended, ConnectionState.Expired, ConnectionState.Connected],
             states.States.SkipWhile(s => s == ConnectionState.Connected).Where(s => s != ConnectionState.Lost));
         Assert.NotNull(await client.ExistsAsync(root));
+    }
+}
+
+internal sealed record RelayedClient(FaultyRelay Relay, ZooKeeperClient Client, StateRecorder States, string Root) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await Relay.DisposeAsync();
     }
 }
