@@ -233,9 +233,14 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             {
                 attempt = await ConnectToAsync(host, port, stop).ConfigureAwait(false);
             }
-            catch (Exception) when (!stop.IsCancellationRequested)
+#pragma warning disable CA1031 // Whatever went wrong with this server, the answer is the next one.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                // Refused, timed out, closed during the handshake (a server behind our zxid, or read-only): next host.
+                ZooKeeperLog.ConnectFailed(_options.Logger, ex, $"{host}:{port}");
+
+                // Refused, timed out, or closed during the handshake: a server behind our zxid, or a read-only
+                // server (the client never accepts read-only mode, so such a server closes the connection).
             }
 
             if (stop.IsCancellationRequested)
@@ -250,6 +255,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                     _options.TimeProvider.GetElapsedTime(since) >= SessionTimeout)
                 {
                     lostRaised = true;
+                    ZooKeeperLog.Lost(_options.Logger, SessionId);
                     SetState(ConnectionState.Lost);
                 }
 
@@ -310,12 +316,14 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                 }
             }
 
-            SetState(connectedBefore ? ConnectionState.Reconnected : ConnectionState.Connected);
+            ConnectionState connectedState = connectedBefore ? ConnectionState.Reconnected : ConnectionState.Connected;
+            ZooKeeperLog.Connected(_options.Logger, response.SessionId, connectedState, connection.Endpoint, response.TimeoutMs);
+            SetState(connectedState);
             connectedBefore = true;
             disconnectedAt = null;
             lostRaised = false;
 
-            await connection.Closed.ConfigureAwait(false);
+            Exception reason = await connection.Closed.ConfigureAwait(false);
             if (stop.IsCancellationRequested)
             {
                 return;
@@ -323,10 +331,12 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
             if (_authFailure is { } authFailure)
             {
+                ZooKeeperLog.AuthFailed(_options.Logger, authFailure);
                 Terminate(authFailure, ConnectionState.AuthFailed);
                 return;
             }
 
+            ZooKeeperLog.Disconnected(_options.Logger, reason, connection.Endpoint, SessionId);
             disconnectedAt = _options.TimeProvider.GetTimestamp();
             SetState(ConnectionState.Suspended);
         }
@@ -355,6 +365,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     private void Expire()
     {
+        ZooKeeperLog.Expired(_options.Logger, SessionId);
         var expired = new SessionExpiredException(null, $"ZooKeeper session 0x{SessionId:x} expired.");
         lock (_stateLock)
         {

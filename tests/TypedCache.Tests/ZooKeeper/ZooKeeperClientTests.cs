@@ -259,6 +259,18 @@ public sealed class ZooKeeperClientTests(StandaloneZooKeeperFixture fixture) : I
     }
 
     [Fact]
+    public async Task Rejected_auth_stops_the_client_in_AuthFailed()
+    {
+        await using ZooKeeperClient client = await fixture.ConnectAsync();
+        StateRecorder states = client.RecordStates();
+
+        await Assert.ThrowsAsync<AuthFailedException>(() => client.AddAuthAsync("no-such-scheme", "x"u8.ToArray()).WaitAsync(Deadline));
+
+        await states.WaitForAsync(ConnectionState.AuthFailed);
+        await Assert.ThrowsAsync<AuthFailedException>(() => client.ExistsAsync("/"));
+    }
+
+    [Fact]
     public async Task Bad_input_is_refused_before_anything_is_sent()
     {
         long session = _client.SessionId;
