@@ -153,6 +153,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
         await _disposing.CancelAsync().ConfigureAwait(false);
         connection?.Abort(new ObjectDisposedException(nameof(ZooKeeperClient)));
+        _current?.Abort(new ObjectDisposedException(nameof(ZooKeeperClient)));
         try
         {
             await _sessionLoop.ConfigureAwait(false);
@@ -323,7 +324,12 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             disconnectedAt = null;
             lostRaised = false;
 
-            Exception reason = await connection.Closed.ConfigureAwait(false);
+            Exception reason;
+            using (stop.Register(() => connection.Abort(new ObjectDisposedException(nameof(ZooKeeperClient)))))
+            {
+                reason = await connection.Closed.ConfigureAwait(false);
+            }
+
             if (stop.IsCancellationRequested)
             {
                 return;
@@ -424,12 +430,17 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     private void ThrowIfTerminal(string? path)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_terminalCode is { } code)
+        if (TerminalException(path) is { } terminal)
         {
-            throw KeeperException.Create(code, path);
+            throw terminal;
         }
     }
+
+    /// <summary>Why no call can succeed any more (disposed, expired, auth failed), or null.</summary>
+    private Exception? TerminalException(string? path) =>
+        _disposed != 0 ? new ObjectDisposedException(nameof(ZooKeeperClient))
+        : _terminalCode is { } code ? KeeperException.Create(code, path)
+        : null;
 
     private async Task WaitForGateAsync(Task gate, long started, string? path, CancellationToken cancellationToken)
     {
@@ -451,7 +462,11 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     private Task<T> Send<T>(ZooKeeperRequest<T> request, CancellationToken cancellationToken)
     {
-        ThrowIfTerminal(request.Path);
+        if (TerminalException(request.Path) is { } terminal)
+        {
+            return Task.FromException<T>(terminal);
+        }
+
         ZooKeeperConnection? connection = _current;
         if (connection is not null && connection.TrySend(request))
         {

@@ -94,9 +94,18 @@ internal sealed class ZooKeeperConnection
                     $"ZooKeeper accepts at most {OpCode.MaxRequestBytes:N0} bytes per request (jute.maxbuffer) and closes the connection otherwise.");
             }
 
+            bool alone = _inFlight.IsEmpty;
             _inFlight.Enqueue(request);
             if (!TakeFlush())
             {
+                return true;
+            }
+
+            if (!alone)
+            {
+                // Others are in flight, so replies are arriving in bursts and their callers are about to send again:
+                // flush once they have appended, from this thread's local queue (no thread wake-up), in one write.
+                ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.Flush(), this, preferLocal: true);
                 return true;
             }
         }
