@@ -48,7 +48,11 @@ internal static class DistributedLock
             var node = new OwnNode(client, directory, Guid.NewGuid().ToString("N") + SequentialNames.LockMarker);
             try
             {
-                await root.EnsurePathAsync(directory, CreateMode.Container, token).ConfigureAwait(false);
+                if (attempt > 1)
+                {
+                    await root.EnsurePathAsync(directory, CreateMode.Container, token).ConfigureAwait(false);
+                }
+
                 await node.CreateAsync(root.Acl, data, token).ConfigureAwait(false);
                 if (await WaitForTurnAsync(client, directory, node.Name!, token).ConfigureAwait(false))
                 {
@@ -65,7 +69,7 @@ internal static class DistributedLock
             }
             catch (NoNodeException) when (attempt < 5)
             {
-                // The container directory was reaped between ensuring it and creating in it.
+                // The directory does not exist yet, or its container was reaped since it was ensured.
             }
             catch
             {

@@ -71,6 +71,10 @@ internal sealed class EventLogPruner : IAsyncDisposable
                     {
                         // ZooKeeper unreachable for now: the next round tries again.
                     }
+                    catch (OperationCanceledException) when (leading.IsCancellationRequested)
+                    {
+                        break;
+                    }
 
                     await Task.Delay(_interval, _time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
