@@ -57,7 +57,7 @@ internal sealed class EventLogPruner : IAsyncDisposable
         CancellationToken stop = _stop.Token;
         try
         {
-            while (true)
+            while (!stop.IsCancellationRequested)
             {
                 CancellationToken lost = await _latch.WaitForLeadershipAsync(stop).ConfigureAwait(false);
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop, lost);

@@ -81,7 +81,7 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
     {
         string rootPath = ZooKeeperFixture.NewRoot();
         FaultyRelay relay = await fixture.RelayAsync();
-        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint, sessionTimeout: TimeSpan.FromSeconds(1));
+        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint, sessionTimeout: TimeSpan.FromSeconds(2));
         CoordinationRoot otherRoot = await fixture.OpenAsync(rootPath);
         string directory = holderRoot.LockPath("Product", "1");
         LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
@@ -110,14 +110,14 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
         string marker = Path.Combine(_directory, "in-use");
         using var worker = TestWorkerProcess.Start(
             "lock-contend", "--zookeeper", fixture.Ensemble.ConnectString, "--root", root, "--lock", directory,
-            "--contenders", "2", "--iterations", "60", "--counter", counter, "--marker", marker);
-        using ChildProcess kazoo = ChildProcess.Start("/usr/bin/python3", ["-c", KazooContender, fixture.Ensemble.ConnectString, directory, "2", "60", counter, marker]);
+            "--contenders", "2", "--iterations", "30", "--counter", counter, "--marker", marker);
+        using ChildProcess kazoo = ChildProcess.Start("/usr/bin/python3", ["-c", KazooContender, fixture.Ensemble.ConnectString, directory, "2", "30", counter, marker]);
 
         await worker.WaitForSuccessAsync(TimeSpan.FromSeconds(60));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await kazoo.WaitForExitAsync(deadline.Token);
         Assert.Contains("kazoo: ok", kazoo.Output, StringComparison.Ordinal);
-        Assert.Equal("240", (await File.ReadAllTextAsync(counter)).Split(' ')[0]);
+        Assert.Equal("120", (await File.ReadAllTextAsync(counter)).Split(' ')[0]);
     }
 
     // kazoo threads run the worker's critical section: exclusive marker, counter "count token", token = czxid.
