@@ -57,6 +57,24 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
     }
 
     [Fact]
+    public async Task A_lock_node_deleted_by_someone_else_signals_LockLost_but_a_data_change_does_not()
+    {
+        CoordinationRoot root = await fixture.OpenAsync(ZooKeeperFixture.NewRoot());
+        ZooKeeperClient admin = await fixture.ConnectAsync();
+        LockHandle held = await DistributedLock.AcquireAsync(root, root.LockPath("Product", "5"), TimeSpan.FromSeconds(5), null, CancellationToken.None);
+
+        await admin.SetDataAsync(held.NodePath, "x"u8.ToArray());
+        await admin.SyncAsync(held.NodePath);
+        await root.Client.SyncAsync(held.NodePath);
+        Assert.True(held.IsHeld);
+
+        await admin.DeleteAsync(held.NodePath);
+        await Eventually.HoldsAsync(() => held.LockLost.IsCancellationRequested, "LockLost");
+        Assert.False(held.IsHeld);
+        await held.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Timeout_and_cancellation_fail_clearly_and_leave_no_node()
     {
         CoordinationRoot holderRoot = await fixture.OpenAsync(ZooKeeperFixture.NewRoot());
