@@ -75,6 +75,30 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
     }
 
     [Fact]
+    public async Task A_create_whose_reply_is_lost_is_found_by_its_guid_not_made_twice()
+    {
+        string rootPath = ZooKeeperFixture.NewRoot();
+        FaultyRelay relay = await fixture.RelayAsync();
+        CoordinationRoot contender = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint);
+        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath);
+        string directory = holderRoot.LockPath("Product", "9");
+        LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
+        long session = contender.Client.SessionId;
+
+        relay.ToClient.Paused = true;
+        Task<LockHandle> waiting = DistributedLock.AcquireAsync(contender, directory, TimeSpan.FromSeconds(30), null, CancellationToken.None);
+        await Eventually.HoldsAsync(async ct => (await holderRoot.Client.GetChildrenAsync(directory, ct)).Children.Count == 2, "the contender's node created");
+        relay.DropConnections();
+        relay.ToClient.Paused = false;
+        await Eventually.HoldsAsync(() => contender.Client.State == ConnectionState.Reconnected, "the contender reconnected");
+
+        await held.DisposeAsync();
+        await using LockHandle next = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(session, contender.Client.SessionId);
+        Assert.Equal([next.NodePath[(directory.Length + 1)..]], (await holderRoot.Client.GetChildrenAsync(directory)).Children);
+    }
+
+    [Fact]
     public async Task Timeout_and_cancellation_fail_clearly_and_leave_no_node()
     {
         CoordinationRoot holderRoot = await fixture.OpenAsync(ZooKeeperFixture.NewRoot());
