@@ -124,6 +124,9 @@ internal sealed class TreeWatch : IAsyncDisposable
     private async Task PumpAsync(PersistentWatch watch, CancellationToken stop)
     {
         ChannelReader<WatchedEvent> events = watch.Events;
+
+        // One pending wait for resync requests, kept across events: an abandoned channel wait stays registered.
+        Task<bool>? resyncRequested = null;
         while (true)
         {
             while (events.TryRead(out WatchedEvent? watchedEvent))
@@ -137,9 +140,14 @@ internal sealed class TreeWatch : IAsyncDisposable
                 continue;
             }
 
+            resyncRequested ??= _resyncRequests.Reader.WaitToReadAsync(stop).AsTask();
             Task<bool> more = events.WaitToReadAsync(stop).AsTask();
-            Task<bool> resync = _resyncRequests.Reader.WaitToReadAsync(stop).AsTask();
-            await Task.WhenAny(more, resync).ConfigureAwait(false);
+            await Task.WhenAny(more, resyncRequested).ConfigureAwait(false);
+            if (resyncRequested.IsCompleted)
+            {
+                resyncRequested = null;
+            }
+
             if (more.IsCompleted && !await more.ConfigureAwait(false))
             {
                 // Completed: the session expired (the completion carries the exception) or the watch was removed.
