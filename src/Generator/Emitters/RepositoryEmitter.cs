@@ -34,7 +34,9 @@ internal static class RepositoryEmitter
         w.WriteLine($"0x{spec.SchemaHash.ToString("X16", CultureInfo.InvariantCulture)}UL,");
         w.WriteLine($"global::System.TimeSpan.FromSeconds({spec.TtlSeconds.ToString(CultureInfo.InvariantCulture)}),");
         w.WriteLine($"global::System.TimeSpan.FromSeconds({spec.LocalTtlSeconds.ToString(CultureInfo.InvariantCulture)}),");
-        w.WriteLine($"new string[] {{ {string.Join(", ", spec.Tags.Select(static t => "\"" + t + "\""))} }},");
+        w.WriteLine(spec.Tags.Count == 0
+            ? "global::System.Array.Empty<string>(),"
+            : $"new string[] {{ {string.Join(", ", spec.Tags.Select(static t => "\"" + t + "\""))} }},");
         w.WriteLine($"{spec.Qualified(spec.FormatterName)}.Instance,");
         w.WriteLine($"static entity => {key}.Of(entity));");
         w.Unindent();
