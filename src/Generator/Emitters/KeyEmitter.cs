@@ -42,13 +42,13 @@ internal static class KeyEmitter
         }
 
         w.WriteLine();
-        w.WriteLine(TypeNames.EditorBrowsableNever);
         w.WriteLine("/// <inheritdoc/>");
+        w.WriteLine(TypeNames.EditorBrowsableNever);
         var lengths = string.Join(" + ", parts.Select(static p => $"{TypeNames.CacheKeyWriter}.MaxLength({Cast(p)}{p.MemberName})"));
         w.WriteLine($"public int MaxPartsLength => {lengths}{(parts.Count > 1 ? " + " + (parts.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)};");
         w.WriteLine();
-        w.WriteLine(TypeNames.EditorBrowsableNever);
         w.WriteLine("/// <inheritdoc/>");
+        w.WriteLine(TypeNames.EditorBrowsableNever);
         w.OpenBlock("public int WriteParts(global::System.Span<byte> destination)");
         w.WriteLine("var position = 0;");
         for (var i = 0; i < parts.Count; i++)
