@@ -72,6 +72,16 @@ public sealed class KeyTests : IAsyncLifetime
             iter: 2000);
 
     [Fact]
+    public void Each_ascii_character_is_kept_or_escaped_as_documented()
+    {
+        for (var c = (char)0; c < 0x80; c++)
+        {
+            var expected = c > ' ' && c < 0x7F && c is not (':' or '%' or '#') ? c.ToString() : $"%{(int)c:X2}";
+            Assert.Equal("tc:Stock:0:1:" + expected, _cache.Stock.KeyFor(1, c.ToString()));
+        }
+    }
+
+    [Fact]
     public void Long_keys_end_in_a_hash_of_their_tail()
     {
         var a = _cache.Stock.KeyFor(1, new string('x', 1024) + "a");
@@ -122,10 +132,10 @@ public sealed class KeyTests : IAsyncLifetime
     {
         var key = new StockKey(12345, "SKU-1");
         Span<byte> buffer = stackalloc byte[Caching.CacheKeys.MaxLength];
-        var head = "tc:Stock:"u8;
-        Caching.CacheKeys.Write(buffer, head, 3, key);
+        var head = Caching.CacheKeys.Head("tc", StockRepo.Descriptor, 3);
+        Caching.CacheKeys.Write(buffer, head, key);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var length = Caching.CacheKeys.Write(buffer, head, 3, key);
+        var length = Caching.CacheKeys.Write(buffer, head, key);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal("tc:Stock:3:12345:SKU-1", System.Text.Encoding.ASCII.GetString(buffer[..length]));
     }

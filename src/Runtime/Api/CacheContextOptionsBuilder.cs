@@ -8,7 +8,8 @@ namespace TypedCache;
 /// <c>DbContextOptionsBuilder</c>: <c>new ShopCache(new CacheContextOptionsBuilder&lt;ShopCache&gt;().UseInMemory().Options)</c>.
 /// </summary>
 /// <typeparam name="TContext">The user's <see cref="CacheContext"/> subclass.</typeparam>
-public sealed class CacheContextOptionsBuilder<TContext>
+/// <remarks>Each engine adds its <c>Use...</c> method in its own part of this class, choosing itself through <c>UseEngine</c>.</remarks>
+public sealed partial class CacheContextOptionsBuilder<TContext>
     where TContext : CacheContext
 {
     private string _keyPrefix = "tc";

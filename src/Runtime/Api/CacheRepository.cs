@@ -15,7 +15,7 @@ public abstract class CacheRepository<T, TKey>
 {
     private readonly ICacheEngine _engine;
     private readonly CacheTypeDescriptor<T, TKey> _type;
-    private readonly byte[] _keyHead;
+    private readonly string _keyPrefix;
 
     /// <summary>Binds the repository to its context's engine; called by generated code.</summary>
     /// <param name="context">The owning context.</param>
@@ -27,7 +27,7 @@ public abstract class CacheRepository<T, TKey>
         ArgumentNullException.ThrowIfNull(type);
         _engine = context.Engine;
         _type = type;
-        _keyHead = CacheKeys.Head(context.Options.KeyPrefix, type);
+        _keyPrefix = context.Options.KeyPrefix;
     }
 
     /// <summary>Reads many keys at once; the result holds the keys that were cached.</summary>
@@ -114,5 +114,5 @@ public abstract class CacheRepository<T, TKey>
     /// <param name="key">The key.</param>
     /// <returns>The key, at most 250 printable ASCII characters.</returns>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected string KeyForCore(TKey key) => CacheKeys.ToString(_keyHead, _engine.GetTypeVersion(_type), key);
+    protected string KeyForCore(TKey key) => CacheKeys.ToString(CacheKeys.Head(_keyPrefix, _type, _engine.GetTypeVersion(_type)), key);
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
-using System.Globalization;
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
 
 namespace TypedCache.Caching;
@@ -18,9 +19,16 @@ public static class CacheKeyWriter
 
     private const int BytesPerChar = 9;
 
+    /// <summary>The characters written as themselves: printable ASCII but the separator, the escape and the long-key marker.</summary>
+    private static readonly SearchValues<char> Plain =
+        SearchValues.Create("!\"$&'()*+,-./0123456789;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
     /// <summary>The most bytes <see cref="Write(Span{byte}, ref int, string)"/> writes for <paramref name="value"/>.</summary>
     /// <param name="value">A non-null part.</param>
-    public static int MaxLength(string value) => value.Length * BytesPerChar;
+    /// <exception cref="ArgumentException"><paramref name="value"/> is null: the key struct was default-initialized.</exception>
+    public static int MaxLength(string? value) => value is null
+        ? throw new ArgumentException("A string key part is null: a key struct must be created with its constructor, not default.", nameof(value))
+        : value.Length * BytesPerChar;
 
     /// <summary>The most bytes a 64-bit integer part takes.</summary>
     /// <param name="value">The part; unused, for overload symmetry with generated code.</param>
@@ -63,50 +71,69 @@ public static class CacheKeyWriter
 
     private static void WriteText(Span<byte> destination, ref int position, ReadOnlySpan<char> text)
     {
-        Span<byte> utf8 = stackalloc byte[4];
         var pos = position;
-        for (var i = 0; i < text.Length; i++)
+        while (!text.IsEmpty)
         {
-            var c = text[i];
-            if (c > ' ' && c < 0x7F && c is not (':' or '%' or '#'))
+            var run = text.IndexOfAnyExcept(Plain);
+            if (run < 0)
             {
-                destination[pos++] = (byte)c;
-                continue;
+                run = text.Length;
             }
 
-            if (c < 0x80)
+            if (run > 0)
             {
-                WriteEscapedByte(destination, ref pos, (byte)c);
-                continue;
+                Ascii.FromUtf16(text[..run], destination[pos..], out var copied);
+                pos += copied;
+                text = text[run..];
+                if (text.IsEmpty)
+                {
+                    break;
+                }
             }
 
-            int scalar;
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                scalar = char.ConvertToUtf32(c, text[i + 1]);
-                i++;
-            }
-            else if (char.IsSurrogate(c))
-            {
-                destination[pos++] = (byte)'%';
-                destination[pos++] = (byte)'u';
-                WriteHex(destination, ref pos, (byte)(c >> 8));
-                WriteHex(destination, ref pos, (byte)c);
-                continue;
-            }
-            else
-            {
-                scalar = c;
-            }
-
-            var length = new Rune(scalar).EncodeToUtf8(utf8);
-            for (var j = 0; j < length; j++)
-            {
-                WriteEscapedByte(destination, ref pos, utf8[j]);
-            }
+            text = text[WriteEscaped(destination, ref pos, text)..];
         }
 
         position = pos;
+    }
+
+    /// <summary>Escapes the scalar at the start of <paramref name="text"/>; returns how many chars it took.</summary>
+    private static int WriteEscaped(Span<byte> destination, ref int position, ReadOnlySpan<char> text)
+    {
+        var c = text[0];
+        if (c < 0x80)
+        {
+            WriteEscapedByte(destination, ref position, (byte)c);
+            return 1;
+        }
+
+        if (char.IsHighSurrogate(c) && text.Length > 1 && char.IsLowSurrogate(text[1]))
+        {
+            WriteEscapedUtf8(destination, ref position, new Rune(c, text[1]));
+            return 2;
+        }
+
+        if (char.IsSurrogate(c))
+        {
+            destination[position++] = (byte)'%';
+            destination[position++] = (byte)'u';
+            WriteHex(destination, ref position, (byte)(c >> 8));
+            WriteHex(destination, ref position, (byte)c);
+            return 1;
+        }
+
+        WriteEscapedUtf8(destination, ref position, new Rune(c));
+        return 1;
+    }
+
+    private static void WriteEscapedUtf8(Span<byte> destination, ref int position, Rune rune)
+    {
+        Span<byte> utf8 = stackalloc byte[4];
+        var length = rune.EncodeToUtf8(utf8);
+        for (var i = 0; i < length; i++)
+        {
+            WriteEscapedByte(destination, ref position, utf8[i]);
+        }
     }
 
     /// <summary>Writes a signed integer part in invariant decimal digits.</summary>
@@ -115,7 +142,7 @@ public static class CacheKeyWriter
     /// <param name="value">The part.</param>
     public static void Write(Span<byte> destination, ref int position, long value)
     {
-        value.TryFormat(destination[position..], out var written, default, CultureInfo.InvariantCulture);
+        Utf8Formatter.TryFormat(value, destination[position..], out var written);
         position += written;
     }
 
@@ -125,7 +152,7 @@ public static class CacheKeyWriter
     /// <param name="value">The part.</param>
     public static void Write(Span<byte> destination, ref int position, ulong value)
     {
-        value.TryFormat(destination[position..], out var written, default, CultureInfo.InvariantCulture);
+        Utf8Formatter.TryFormat(value, destination[position..], out var written);
         position += written;
     }
 

@@ -18,43 +18,47 @@ internal static class CacheKeys
 
     private const int HashHexLength = 32;
     private const int KeptLength = MaxLength - 1 - HashHexLength;
-    private const int StackLimit = 512;
+    private const int StackLimit = 1024;
 
-    /// <summary>The key head <c>{prefix}:{Type}:</c> as ASCII; both names are valid <see cref="CacheNames"/>.</summary>
-    public static byte[] Head(string prefix, CacheTypeDescriptor type)
+    /// <summary>
+    /// The key head <c>{prefix}:{Type}:{typeVersion}:</c> as ASCII. Versions change rarely, so an engine keeps the
+    /// head of each type's current version and rebuilds it when the version moves.
+    /// </summary>
+    public static byte[] Head(string prefix, CacheTypeDescriptor type, long typeVersion)
     {
         CacheNames.ThrowIfInvalid(prefix, nameof(prefix));
-        return Encoding.ASCII.GetBytes($"{prefix}:{type.Name}:");
+        return Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{prefix}:{type.Name}:{typeVersion}:"));
     }
 
     /// <summary>
-    /// Writes the key of <paramref name="key"/> into <paramref name="destination"/> (at least
-    /// <see cref="MaxLength"/> bytes) and returns its length, at most <see cref="MaxLength"/>.
+    /// Writes the key of <paramref name="key"/> after <paramref name="head"/> (from <see cref="Head"/>) into
+    /// <paramref name="destination"/> (at least <see cref="MaxLength"/> bytes) and returns its length, at most
+    /// <see cref="MaxLength"/>.
     /// </summary>
-    public static int Write<TKey>(Span<byte> destination, ReadOnlySpan<byte> head, long typeVersion, in TKey key)
+    public static int Write<TKey>(Span<byte> destination, ReadOnlySpan<byte> head, in TKey key)
         where TKey : struct, ICacheKey<TKey>
     {
-        var max = head.Length + 21 + key.MaxPartsLength;
+        var max = head.Length + key.MaxPartsLength;
+        if (max <= MaxLength)
+        {
+            return WriteWhole(destination, head, key);
+        }
+
         byte[]? rented = null;
-        var buffer = max <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        var buffer = max <= StackLimit ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
         try
         {
-            head.CopyTo(buffer);
-            var position = head.Length;
-            typeVersion.TryFormat(buffer[position..], out var written, default, CultureInfo.InvariantCulture);
-            position += written;
-            buffer[position++] = CacheKeyWriter.Separator;
-            position += key.WriteParts(buffer[position..]);
-            if (position <= MaxLength)
+            var length = WriteWhole(buffer, head, key);
+            if (length <= MaxLength)
             {
-                buffer[..position].CopyTo(destination);
-                return position;
+                buffer[..length].CopyTo(destination);
+                return length;
             }
 
             buffer[..KeptLength].CopyTo(destination);
             destination[KeptLength] = (byte)'#';
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(buffer[KeptLength..position], hash);
+            SHA256.HashData(buffer[KeptLength..length], hash);
             var hexPosition = KeptLength + 1;
             foreach (var b in hash[..(HashHexLength / 2)])
             {
@@ -72,12 +76,19 @@ internal static class CacheKeys
         }
     }
 
+    private static int WriteWhole<TKey>(Span<byte> destination, ReadOnlySpan<byte> head, in TKey key)
+        where TKey : struct, ICacheKey<TKey>
+    {
+        head.CopyTo(destination);
+        return head.Length + key.WriteParts(destination[head.Length..]);
+    }
+
     /// <summary>The key as a string, for diagnostics.</summary>
-    public static string ToString<TKey>(ReadOnlySpan<byte> head, long typeVersion, in TKey key)
+    public static string ToString<TKey>(ReadOnlySpan<byte> head, in TKey key)
         where TKey : struct, ICacheKey<TKey>
     {
         Span<byte> destination = stackalloc byte[MaxLength];
-        var length = Write(destination, head, typeVersion, key);
+        var length = Write(destination, head, key);
         return Encoding.ASCII.GetString(destination[..length]);
     }
 }

@@ -11,6 +11,10 @@ namespace TypedCache.Caching.InMemory;
 /// <see cref="TimeProvider"/>, and carry the type and tag versions they were written under, so invalidating a
 /// type or a tag is one increment. Misses load once per key (single-flight); locks are per key.
 /// </summary>
+/// <remarks>
+/// One level only: the type's <see cref="CacheTypeDescriptor.Ttl"/> applies; its local TTL is the distributed
+/// engine's in-process lifetime. An expired entry is dropped when it is next read or written.
+/// </remarks>
 internal sealed partial class InMemoryCacheEngine : ICacheEngine
 {
     private readonly TimeProvider _time;
