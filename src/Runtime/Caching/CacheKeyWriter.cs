@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
@@ -26,9 +27,15 @@ public static class CacheKeyWriter
     /// <summary>The most bytes <see cref="Write(Span{byte}, ref int, string)"/> writes for <paramref name="value"/>.</summary>
     /// <param name="value">A non-null part.</param>
     /// <exception cref="ArgumentException"><paramref name="value"/> is null: the key struct was default-initialized.</exception>
-    public static int MaxLength(string? value) => value is null
-        ? throw new ArgumentException("A string key part is null: a key struct must be created with its constructor, not default.", nameof(value))
-        : value.Length * BytesPerChar;
+    public static int MaxLength(string? value)
+    {
+        if (value is null)
+        {
+            ThrowNullPart();
+        }
+
+        return value.Length * BytesPerChar;
+    }
 
     /// <summary>The most bytes a 64-bit integer part takes.</summary>
     /// <param name="value">The part; unused, for overload symmetry with generated code.</param>
@@ -204,6 +211,10 @@ public static class CacheKeyWriter
     /// <param name="value">The part.</param>
     public static void Write(Span<byte> destination, ref int position, TimeSpan value) =>
         Write(destination, ref position, value.Ticks);
+
+    [DoesNotReturn]
+    private static void ThrowNullPart() =>
+        throw new ArgumentException("A string key part is null: a key struct must be created with its constructor, not default.", "value");
 
     private static void WriteEscapedByte(Span<byte> destination, ref int position, byte value)
     {

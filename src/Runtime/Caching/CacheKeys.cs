@@ -39,11 +39,12 @@ internal static class CacheKeys
         where TKey : struct, ICacheKey<TKey>
     {
         var max = head.Length + key.MaxPartsLength;
-        if (max <= MaxLength)
-        {
-            return WriteWhole(destination, head, key);
-        }
+        return max <= MaxLength ? WriteWhole(destination, head, key) : WriteBounded(destination, head, key, max);
+    }
 
+    private static int WriteBounded<TKey>(Span<byte> destination, ReadOnlySpan<byte> head, in TKey key, int max)
+        where TKey : struct, ICacheKey<TKey>
+    {
         byte[]? rented = null;
         var buffer = max <= StackLimit ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
         try

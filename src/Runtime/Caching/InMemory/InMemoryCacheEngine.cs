@@ -112,6 +112,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             try
             {
                 var loaded = await loader(mine, state, cancellationToken).ConfigureAwait(false);
+                var loadedAt = _time.GetUtcNow();
                 var byKey = new Dictionary<TKey, T>(mine.Count);
                 foreach (var entity in loaded ?? [])
                 {
@@ -125,7 +126,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
                 {
                     var key = mine[completed];
                     var value = byKey.GetValueOrDefault(key);
-                    store.Complete(key, mineFlights[completed], value, now);
+                    store.Complete(key, mineFlights[completed], value, loadedAt);
                     if (value is not null)
                     {
                         results[key] = value;
