@@ -1,0 +1,37 @@
+using TypedCache.Caching;
+
+namespace TypedCache;
+
+/// <summary>
+/// The options a <see cref="CacheContext"/> is created with: which engine stores the entries, the key prefix and
+/// the clock. Built with <see cref="CacheContextOptionsBuilder{TContext}"/>; immutable once built.
+/// </summary>
+public abstract class CacheContextOptions
+{
+    private protected CacheContextOptions(string keyPrefix, TimeProvider timeProvider, Func<CacheContextOptions, ICacheEngine>? engineFactory)
+    {
+        KeyPrefix = keyPrefix;
+        TimeProvider = timeProvider;
+        EngineFactory = engineFactory;
+    }
+
+    /// <summary>The first part of every key, before the type name. Default: <c>tc</c>.</summary>
+    public string KeyPrefix { get; }
+
+    /// <summary>The clock for TTLs and lock timeouts. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>Creates the engine a context runs on; <see langword="null"/> until an engine is chosen.</summary>
+    internal Func<CacheContextOptions, ICacheEngine>? EngineFactory { get; }
+}
+
+/// <summary>The options of the cache context <typeparamref name="TContext"/>.</summary>
+/// <typeparam name="TContext">The user's <see cref="CacheContext"/> subclass.</typeparam>
+public sealed class CacheContextOptions<TContext> : CacheContextOptions
+    where TContext : CacheContext
+{
+    internal CacheContextOptions(string keyPrefix, TimeProvider timeProvider, Func<CacheContextOptions, ICacheEngine>? engineFactory)
+        : base(keyPrefix, timeProvider, engineFactory)
+    {
+    }
+}
