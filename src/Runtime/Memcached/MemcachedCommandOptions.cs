@@ -33,7 +33,7 @@ public readonly record struct MemcachedGetOptions
     /// <summary>Ask the server to echo the key (<c>k</c>) into <see cref="MemcachedGetResult.Key"/>. Default <see langword="false"/>.</summary>
     public bool ReturnKey { get; init; }
 
-    /// <summary>The key is arbitrary bytes, sent base64-encoded with the <c>b</c> flag (at most 187 raw bytes). Default <see langword="false"/>.</summary>
+    /// <summary>The key is arbitrary bytes, sent base64-encoded with the <c>b</c> flag (at most 186 raw bytes, so that the base64 form fits in 250). Default <see langword="false"/>.</summary>
     public bool BinaryKey { get; init; }
 }
 

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-
 namespace TypedCache.Memcached;
 
 /// <summary>Key rules of the meta protocol, checked before anything is written (protocols.md §27, §28).</summary>
@@ -47,7 +45,4 @@ internal static class MemcachedKey
         else
             ValidateText(key, parameterName);
     }
-
-    /// <summary>Bytes the key takes on the wire.</summary>
-    public static int WireLength(ReadOnlySpan<byte> key, bool binary) => binary ? Base64.GetMaxEncodedToUtf8Length(key.Length) : key.Length;
 }
