@@ -19,6 +19,8 @@ internal static class MetaRequestWriter
         var line = new LineWriter(output.GetSpan(MaxLineLength));
         line.Write("mg "u8);
         line.WriteKey(key, options.BinaryKey);
+        if (options.BinaryKey)
+            line.Write(" b"u8);
         line.WriteFlag((byte)'N', options.VivifyOnMissTtl);
         line.WriteFlag((byte)'R', options.RecacheBelowTtl);
         line.WriteFlag((byte)'T', options.TouchTtl);
@@ -45,6 +47,8 @@ internal static class MetaRequestWriter
         line.WriteKey(key, options.BinaryKey);
         line.Write((byte)' ');
         line.WriteNumber(value.Length);
+        if (options.BinaryKey)
+            line.Write(" b"u8);
         switch (options.Mode)
         {
             case MemcachedStoreMode.Add: line.Write(" ME"u8); break;
@@ -77,6 +81,8 @@ internal static class MetaRequestWriter
         var line = new LineWriter(output.GetSpan(MaxLineLength));
         line.Write("md "u8);
         line.WriteKey(key, options.BinaryKey);
+        if (options.BinaryKey)
+            line.Write(" b"u8);
         line.WriteFlag((byte)'C', options.CompareCas);
         if (options.Invalidate)
             line.Write(" I"u8);
@@ -95,6 +101,8 @@ internal static class MetaRequestWriter
         var line = new LineWriter(output.GetSpan(MaxLineLength));
         line.Write("ma "u8);
         line.WriteKey(key, options.BinaryKey);
+        if (options.BinaryKey)
+            line.Write(" b"u8);
         line.WriteFlag((byte)'N', options.AutoCreateTtl);
         if (options.AutoCreateTtl.HasValue && options.InitialValue != 0)
             line.WriteFlag((byte)'J', options.InitialValue);
@@ -131,6 +139,7 @@ internal static class MetaRequestWriter
 
         public void Write(byte b) => _span[Position++] = b;
 
+        /// <summary>Writes the key, base64-encoded when binary; the caller adds the <c>b</c> flag after the positional tokens.</summary>
         public void WriteKey(ReadOnlySpan<byte> key, bool binary)
         {
             if (!binary)
@@ -140,7 +149,6 @@ internal static class MetaRequestWriter
             }
             Base64.EncodeToUtf8(key, _span[Position..], out _, out int written);
             Position += written;
-            Write(" b"u8);
         }
 
         public void WriteNumber(long value)

@@ -36,6 +36,9 @@ public class MetaRequestWriterTests
     {
         byte[] key = [0x00, 0xFF, (byte)'b', (byte)'i', (byte)'n', (byte)'a', (byte)'r', (byte)'y', (byte)' ', (byte)'k', (byte)'e', (byte)'y', (byte)'\r', (byte)'\n'];
         Assert.Equal("mg AP9iaW5hcnkga2V5DQo= b v f c t\r\n", Written(w => MetaRequestWriter.WriteGet(w, key, new MemcachedGetOptions { BinaryKey = true })));
+        Assert.Equal("ms AP9iaW5hcnkga2V5DQo= 3 b\r\nbin\r\n", Written(w => MetaRequestWriter.WriteSet(w, key, "bin"u8, new MemcachedStoreOptions { BinaryKey = true })));
+        Assert.Equal("md AP9iaW5hcnkga2V5DQo= b\r\n", Written(w => MetaRequestWriter.WriteDelete(w, key, new MemcachedDeleteOptions { BinaryKey = true })));
+        Assert.Equal("ma AP9iaW5hcnkga2V5DQo= b D1 v c\r\n", Written(w => MetaRequestWriter.WriteArithmetic(w, key, true, 1, new MemcachedArithmeticOptions { BinaryKey = true })));
     }
 
     [Fact]
