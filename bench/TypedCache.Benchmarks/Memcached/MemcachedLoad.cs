@@ -11,7 +11,7 @@ namespace TypedCache.Benchmarks.Memcached;
 /// The memcached load run: one real memcached, and side by side in one run TypedCache's client against pylibmc
 /// (libmemcached) and memcaslap, 100-byte values. Prints each pair and its ratio (TypedCache / peer).
 /// </summary>
-/// <remarks>Run with <c>bench/memcached-load.sh [seconds]</c>.</remarks>
+/// <remarks>Run with <c>bench/memcached-load.sh [seconds per measurement] [rounds]</c>.</remarks>
 internal static partial class MemcachedLoad
 {
     private const int KeyCount = 10_000;
@@ -21,7 +21,8 @@ internal static partial class MemcachedLoad
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+        var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+        var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
         var duration = TimeSpan.FromSeconds(seconds);
         await using var server = await MemcachedServer.StartAsync(new MemcachedServerOptions { MemoryMegabytes = 256, ExtraArguments = { "-t", "4" } });
         await using var client = await MemcachedClient.ConnectAsync(server.Host, server.Port);
@@ -31,24 +32,39 @@ internal static partial class MemcachedLoad
         foreach (var key in keys)
             await client.SetAsync(key.Span, value);
 
-        Console.WriteLine($"memcached {await client.GetVersionAsync()} on {server.Endpoint}, {ValueSize} B values, {seconds} s per measurement, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"memcached {await client.GetVersionAsync()} on {server.Endpoint}, {ValueSize} B values, {seconds} s per measurement, median of {rounds} alternating rounds, {Environment.ProcessorCount} cores");
 
-        var pyOne = await PylibmcAsync(server, "single", seconds);
-        var oneAtATime = await OneAtATimeAsync(client, keys, duration);
-        Report("one caller, one get at a time (ops/s)", oneAtATime, "pylibmc get", pyOne);
-
-        var slap = await MemcaslapAsync(server, seconds);
-        var concurrent = await ConcurrentAsync(client, keys, value, duration);
-        Report($"{Callers} callers on one connection, 9:1 get:set (ops/s)", concurrent, $"memcaslap, {Callers} connections", slap);
-
-        var pyMulti = await PylibmcAsync(server, "multi", seconds);
-        var batch = await BatchAsync(client, keys, duration);
-        Report($"{BatchSize}-key batch get (keys/s)", batch, $"pylibmc get_multi({BatchSize})", pyMulti);
+        await CompareAsync("one caller, one get at a time (ops/s)", () => OneAtATimeAsync(client, keys, duration),
+            "pylibmc get", () => PylibmcAsync(server, "single", seconds), rounds);
+        await CompareAsync($"{Callers} callers on one connection, 9:1 get:set (ops/s)", () => ConcurrentAsync(client, keys, value, duration),
+            $"memcaslap, {Callers} connections", () => MemcaslapAsync(server, seconds), rounds);
+        await CompareAsync($"{BatchSize}-key batch get (keys/s)", () => BatchAsync(client, keys, duration),
+            $"pylibmc get_multi({BatchSize})", () => PylibmcAsync(server, "multi", seconds), rounds);
         return 0;
     }
 
-    private static void Report(string what, double ours, string peer, double theirs) =>
-        Console.WriteLine($"{what}: TypedCache {ours,10:N0}  {peer} {theirs,10:N0}  ratio {ours / theirs:0.00}x");
+    /// <summary>
+    /// Alternates the peer and TypedCache <paramref name="rounds"/> times and compares the medians, so that a burst of
+    /// load from elsewhere on the machine skews one round, not the ratio.
+    /// </summary>
+    private static async Task CompareAsync(string what, Func<Task<double>> ours, string peer, Func<Task<double>> theirs, int rounds)
+    {
+        var mine = new List<double>();
+        var peers = new List<double>();
+        for (int r = 0; r < rounds; r++)
+        {
+            peers.Add(await theirs());
+            mine.Add(await ours());
+        }
+        double m = Median(mine), p = Median(peers);
+        Console.WriteLine($"{what}: TypedCache {m,10:N0}  {peer} {p,10:N0}  ratio {m / p:0.00}x   (rounds: {string.Join(" ", mine.Zip(peers, (a, b) => (a / b).ToString("0.00", CultureInfo.InvariantCulture)))})");
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+    }
 
     private static async Task<double> OneAtATimeAsync(MemcachedClient client, ReadOnlyMemory<byte>[] keys, TimeSpan duration)
     {

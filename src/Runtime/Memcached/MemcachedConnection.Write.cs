@@ -71,19 +71,17 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
                 _pending = _sending;
                 _sending = buffer;
             }
-            ValueTask<int> send;
             try
             {
-                send = _socket.SendAsync(buffer.WrittenMemory, SocketFlags.None);
+                // A blocking send: it returns at once unless the server stopped reading and the socket buffers are
+                // full, and then the operation timeout tears the connection down, which ends the send.
+                int sent = 0;
+                while (sent < buffer.WrittenCount)
+                    sent += _socket.Send(buffer.WrittenSpan[sent..], SocketFlags.None);
             }
             catch (Exception e)
             {
                 OnSendFailed(e);
-                return;
-            }
-            if (!send.IsCompletedSuccessfully || send.Result != buffer.WrittenCount)
-            {
-                _ = SendRestAsync(send, buffer);
                 return;
             }
             buffer.Clear();
@@ -101,28 +99,6 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
                 return;
             }
         }
-    }
-
-    private async Task SendRestAsync(ValueTask<int> send, PooledBufferWriter buffer)
-    {
-        try
-        {
-            int sent = await send.ConfigureAwait(false);
-            while (sent < buffer.WrittenCount)
-            {
-                int n = await _socket.SendAsync(buffer.WrittenMemory[sent..], SocketFlags.None).ConfigureAwait(false);
-                if (n <= 0)
-                    throw new SocketException((int)SocketError.ConnectionReset);
-                sent += n;
-            }
-        }
-        catch (Exception e)
-        {
-            OnSendFailed(e);
-            return;
-        }
-        buffer.Clear();
-        Flush(inline: false);
     }
 
     private void OnSendFailed(Exception error)

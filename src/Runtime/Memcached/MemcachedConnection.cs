@@ -42,10 +42,14 @@ internal sealed partial class MemcachedConnection
     public static async Task<MemcachedConnection> OpenAsync(string host, int port, string server, MemcachedClientOptions options,
         Action<MemcachedConnection, MemcachedException> onFault, CancellationToken cancellationToken)
     {
+        // The socket stays in blocking mode (a synchronous connect, send and receive): .NET emulates blocking calls on a
+        // socket that has seen an async call through its event loop, which costs an extra thread wake per response.
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
+                await Task.Run(() => socket.Connect(host, port), cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
         catch
         {
@@ -61,7 +65,7 @@ internal sealed partial class MemcachedConnection
     {
         var period = TimeSpan.FromTicks(Math.Clamp(_timeout.Ticks / 10, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromSeconds(1).Ticks));
         _heartbeat = _time.CreateTimer(static state => ((MemcachedConnection)state!).CheckTimeout(), this, period, period);
-        _ = Task.Run(ReadLoopAsync);
+        StartReaders();
     }
 
     /// <summary>Fails the connection when its oldest request has waited longer than the operation timeout.</summary>

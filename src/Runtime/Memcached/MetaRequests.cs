@@ -159,8 +159,15 @@ internal sealed class BatchGetRequest : PooledRequest<MemcachedBatchGetResult>
             case MetaResponseCode.NoOp:
                 var results = new MemcachedBatchGetResult(_results, _count);
                 _results = [];
-                if (_error is not null ? !TrySetException(_error) : !TrySetResult(results))
+                if (_error is not null)
+                {
                     results.Dispose();
+                    TrySetException(_error);
+                }
+                else if (!TrySetResult(results))
+                {
+                    results.Dispose();
+                }
                 return ResponseOutcome.Done;
             default:
                 if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)

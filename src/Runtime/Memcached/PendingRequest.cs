@@ -15,7 +15,8 @@ internal enum ResponseOutcome : byte
 
 /// <summary>
 /// One request on the wire, waiting in a connection's in-flight queue for its response. The read loop feeds it
-/// responses in order; a teardown fails it.
+/// responses in order and records its outcome; the caller is woken by <see cref="Signal"/> only after the read loop
+/// has moved on to another thread, so caller code never runs on the read loop. A teardown fails it.
 /// </summary>
 internal abstract class PendingRequest
 {
@@ -25,8 +26,11 @@ internal abstract class PendingRequest
     /// <summary>The command, for exception messages: <c>mg</c>, <c>ms</c>, <c>mg batch</c>, <c>stats</c>…</summary>
     public abstract string Command { get; }
 
-    /// <summary>Consumes one response; called on the read loop, in order.</summary>
+    /// <summary>Consumes one response; called on the read loop, in order. Records the outcome without waking the caller.</summary>
     public abstract ResponseOutcome OnResponse(in MetaResponse response, MemcachedConnection connection);
+
+    /// <summary>Wakes the caller with the outcome recorded by <see cref="OnResponse"/>, if any: on this thread when <paramref name="inline"/>, else on the thread pool.</summary>
+    public abstract void Signal(bool inline);
 
     /// <summary>Fails the request: the connection was torn down while it was in flight. Called once, after which the queue forgets it.</summary>
     public abstract void OnFailure(Exception error);
@@ -47,6 +51,9 @@ internal abstract class PooledRequest<TResult> : PendingRequest, IValueTaskSourc
     private CancellationTokenRegistration _cancellation;
     private int _completed;
     private int _owners;
+    private bool _recorded;
+    private TResult? _result;
+    private Exception? _error;
 
     /// <summary>The task the caller awaits.</summary>
     public ValueTask<TResult> Task => new(this, _core.Version);
@@ -57,33 +64,66 @@ internal abstract class PooledRequest<TResult> : PendingRequest, IValueTaskSourc
         _completed = 0;
         _owners = 2;
         if (cancellationToken.CanBeCanceled)
-            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PooledRequest<TResult>)state!).TrySetException(new OperationCanceledException(token)), this);
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PooledRequest<TResult>)state!).FailNow(new OperationCanceledException(token)), this);
     }
 
-    /// <summary>Completes the caller's task with a result, unless it already completed (cancelled); returns whether it did.</summary>
+    /// <summary>Records the result for <see cref="Signal"/>, unless the request already completed (cancelled); returns whether it did.</summary>
     protected bool TrySetResult(TResult result)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        if (!TryClaim())
             return false;
-        _cancellation.Unregister();
-        _core.SetResult(result);
+        _result = result;
+        _recorded = true;
         return true;
     }
 
-    /// <summary>Completes the caller's task with an exception, unless it already completed.</summary>
-    protected bool TrySetException(Exception error)
+    /// <summary>Records an error response for <see cref="Signal"/>, unless the request already completed.</summary>
+    protected void TrySetException(Exception error)
+    {
+        if (!TryClaim())
+            return;
+        _error = error;
+        _recorded = true;
+    }
+
+    /// <inheritdoc/>
+    public override void Signal(bool inline)
+    {
+        if (!_recorded)
+            return;
+        // Clear the fields before waking the caller: an inline continuation may recycle this object and reuse it.
+        var result = _result;
+        var error = _error;
+        _recorded = false;
+        _result = default;
+        _error = null;
+        _core.RunContinuationsAsynchronously = !inline;
+        if (error is not null)
+            _core.SetException(error);
+        else
+            _core.SetResult(result!);
+    }
+
+    private bool TryClaim()
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0)
             return false;
         _cancellation.Unregister();
-        _core.SetException(error);
         return true;
+    }
+
+    private void FailNow(Exception error)
+    {
+        if (!TryClaim())
+            return;
+        _core.RunContinuationsAsynchronously = true;
+        _core.SetException(error);
     }
 
     /// <inheritdoc/>
     public override void OnFailure(Exception error)
     {
-        TrySetException(error);
+        FailNow(error);
         Release();
     }
 

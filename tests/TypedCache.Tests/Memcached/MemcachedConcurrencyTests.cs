@@ -74,3 +74,28 @@ public class MemcachedConcurrencyTests(MemcachedServerFixture fixture) : IClassF
         }
     }
 }
+
+public class MemcachedReaderHandoffTests(MemcachedServerFixture fixture) : IClassFixture<MemcachedServerFixture>
+{
+    [Fact]
+    public async Task A_caller_that_blocks_on_another_request_inside_its_continuation_does_not_stall_the_read_loop()
+    {
+        await using var client = await ConnectAsync(fixture.Server);
+        var prefix = Prefix();
+        await client.SetAsync(prefix + "a", "A"u8);
+        await client.SetAsync(prefix + "b", "B"u8);
+        var run = Task.Run(async () =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                using var a = await client.GetAsync(prefix + "a");
+#pragma warning disable xUnit1031 // blocking inside a continuation is the point of this test
+                using var b = client.GetAsync(prefix + "b").AsTask().Result;
+#pragma warning restore xUnit1031
+                Assert.Equal("A", Text(a.Value));
+                Assert.Equal("B", Text(b.Value));
+            }
+        });
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+}
