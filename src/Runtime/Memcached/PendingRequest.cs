@@ -58,6 +58,9 @@ internal abstract class PooledRequest<TResult> : PendingRequest, IValueTaskSourc
     /// <summary>The task the caller awaits.</summary>
     public ValueTask<TResult> Task => new(this, _core.Version);
 
+    /// <summary>The token of the current use, for a derived class that also offers its result as another type.</summary>
+    protected short Version => _core.Version;
+
     /// <summary>Prepares a rented request: two owners, not completed, cancellable through <paramref name="cancellationToken"/>.</summary>
     protected void Start(CancellationToken cancellationToken)
     {
