@@ -130,3 +130,129 @@ public class MemcachedFaultTests
         }
     }
 }
+
+/// <summary>Faults injected by a <see cref="FaultyRelay"/> in front of a real memcached.</summary>
+public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFixture<MemcachedServerFixture>
+{
+    private static readonly MemcachedClientOptions FastFailing = new()
+    {
+        OperationTimeout = TimeSpan.FromMilliseconds(300),
+        ConnectTimeout = TimeSpan.FromMilliseconds(500),
+        ReconnectMinDelay = TimeSpan.FromMilliseconds(10),
+        ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+    };
+
+    private async Task<(FaultyRelay Relay, MemcachedClient Client)> ConnectThroughRelayAsync()
+    {
+        var relay = await FaultyRelay.StartAsync(fixture.Server.Host, fixture.Server.Port);
+        var client = await MemcachedClient.ConnectAsync("127.0.0.1", relay.Port, FastFailing);
+        return (relay, client);
+    }
+
+    private static async Task AllFailAsync(IEnumerable<Task> calls, MemcachedErrorKind kind, TimeSpan within)
+    {
+        var started = Stopwatch.StartNew();
+        foreach (var call in calls)
+        {
+            var error = await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(kind, error.Kind);
+        }
+        Assert.True(started.Elapsed < within, $"failing took {started.Elapsed}");
+    }
+
+    private static async Task RecoversAsync(MemcachedClient client, string key)
+    {
+        await UntilAnsweringAsync(client, TimeSpan.FromSeconds(10));
+        Assert.Equal(MemcachedStatus.Success, (await client.SetAsync(key, "ok"u8)).Status);
+        using var hit = await client.GetAsync(key);
+        Assert.Equal("ok", Text(hit.Value));
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_fails_every_call_in_flight_and_the_client_reconnects()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.ToClient.Paused = true;
+        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("drop" + i).AsTask()).ToList();
+        await UntilAsync(() => Task.FromResult(relay.ToServer.BytesForwarded > 0), TimeSpan.FromSeconds(5), "requests to reach the relay");
+        relay.DropConnections();
+        await AllFailAsync(inFlight, MemcachedErrorKind.ConnectionFailed, TimeSpan.FromSeconds(2));
+        relay.ToClient.Paused = false;
+        await RecoversAsync(client, Prefix() + "drop");
+    }
+
+    [Fact]
+    public async Task Garbage_from_the_server_tears_the_connection_down_and_the_client_reconnects()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.ToClient.Paused = true;
+        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("garbage" + i).AsTask()).ToList();
+        await UntilAsync(() => Task.FromResult(relay.ToServer.BytesForwarded > 0), TimeSpan.FromSeconds(5), "requests to reach the relay");
+        relay.ToClient.Inject("HELLO WORLD\r\n"u8);
+        await AllFailAsync(inFlight, MemcachedErrorKind.ProtocolError, TimeSpan.FromSeconds(2));
+        relay.ToClient.Paused = false;
+        await RecoversAsync(client, Prefix() + "garbage");
+    }
+
+    [Fact]
+    public async Task An_unsolicited_response_is_a_protocol_error()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.ToClient.Inject("HD\r\n"u8);
+        await UntilAsync(() => Task.FromResult(!client.IsConnected), TimeSpan.FromSeconds(5), "the client to drop the connection");
+        await RecoversAsync(client, Prefix() + "unsolicited");
+    }
+
+    [Fact]
+    public async Task A_stalled_server_fails_every_call_within_its_timeout_and_the_client_reconnects()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.ToClient.Paused = true;
+        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("stall" + i).AsTask()).ToList();
+        await AllFailAsync(inFlight, MemcachedErrorKind.Timeout, TimeSpan.FromSeconds(2));
+        relay.ToClient.Paused = false;
+        await RecoversAsync(client, Prefix() + "stall");
+    }
+
+    [Fact]
+    public async Task A_response_cut_in_the_middle_of_a_value_fails_the_call_and_the_client_reconnects()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        var key = Prefix() + "cut";
+        await client.SetAsync(key, new byte[10_000]);
+        relay.ToClient.TruncateNext(500);
+        var error = await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync(key).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(MemcachedErrorKind.ConnectionFailed, error.Kind);
+        await RecoversAsync(client, key);
+    }
+
+    [Fact]
+    public async Task While_the_server_refuses_connections_calls_fail_fast()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.RefuseConnections = true;
+        relay.DropConnections();
+        await UntilAsync(() => Task.FromResult(!client.IsConnected), TimeSpan.FromSeconds(5), "the client to notice");
+        var started = Stopwatch.StartNew();
+        for (int i = 0; i < 20; i++)
+        {
+            var error = await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync("refused"));
+            Assert.Equal(MemcachedErrorKind.ConnectionFailed, error.Kind);
+        }
+        Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(500), $"20 calls took {started.Elapsed}");
+        relay.RefuseConnections = false;
+        await RecoversAsync(client, Prefix() + "refused");
+    }
+}
