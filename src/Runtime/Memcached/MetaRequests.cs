@@ -73,10 +73,7 @@ internal sealed class GetRequest : PooledRequest<MemcachedGetResult>
                 TrySetResult(MetaResults.Miss);
                 return ResponseOutcome.Done;
             default:
-                if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
-                    return ResponseOutcome.Unexpected;
-                TrySetException(error);
-                return ResponseOutcome.Done;
+                return FailWithError(response, connection);
         }
     }
 
@@ -227,10 +224,7 @@ internal sealed class SimpleRequest(string command, MetaResponseCode expected) :
             TrySetResult(true);
             return ResponseOutcome.Done;
         }
-        if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
-            return ResponseOutcome.Unexpected;
-        TrySetException(error);
-        return ResponseOutcome.Done;
+        return FailWithError(response, connection);
     }
 
     protected override void Recycle()
@@ -269,10 +263,7 @@ internal sealed class TextRequest(string command) : PooledRequest<IReadOnlyDicti
                 TrySetResult(_lines);
                 return ResponseOutcome.Done;
             default:
-                if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
-                    return ResponseOutcome.Unexpected;
-                TrySetException(error);
-                return ResponseOutcome.Done;
+                return FailWithError(response, connection);
         }
     }
 

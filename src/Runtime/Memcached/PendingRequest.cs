@@ -89,6 +89,18 @@ internal abstract class PooledRequest<TResult> : PendingRequest, IValueTaskSourc
         _recorded = true;
     }
 
+    /// <summary>
+    /// For a response that is not one of the command's own: a <c>CLIENT_ERROR</c>/<c>SERVER_ERROR</c> fails just this
+    /// request (<see cref="ResponseOutcome.Done"/>); anything else means the stream is out of step.
+    /// </summary>
+    protected ResponseOutcome FailWithError(in MetaResponse response, MemcachedConnection connection)
+    {
+        if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
+            return ResponseOutcome.Unexpected;
+        TrySetException(error);
+        return ResponseOutcome.Done;
+    }
+
     /// <inheritdoc/>
     public override void Signal(bool inline)
     {

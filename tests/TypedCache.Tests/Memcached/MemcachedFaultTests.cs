@@ -8,14 +8,6 @@ namespace TypedCache.Tests.Memcached;
 /// <summary>Faults on a real server: killed, stalled (SIGSTOP), unreachable. Each test owns its server.</summary>
 public class MemcachedFaultTests
 {
-    private static readonly MemcachedClientOptions FastFailing = new()
-    {
-        OperationTimeout = TimeSpan.FromMilliseconds(300),
-        ConnectTimeout = TimeSpan.FromMilliseconds(500),
-        ReconnectMinDelay = TimeSpan.FromMilliseconds(10),
-        ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
-    };
-
     private static async Task Signal(int pid, string signal)
     {
         using var kill = Process.Start("/bin/kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -134,30 +126,11 @@ public class MemcachedFaultTests
 /// <summary>Faults injected by a <see cref="FaultyRelay"/> in front of a real memcached.</summary>
 public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFixture<MemcachedServerFixture>
 {
-    private static readonly MemcachedClientOptions FastFailing = new()
-    {
-        OperationTimeout = TimeSpan.FromMilliseconds(300),
-        ConnectTimeout = TimeSpan.FromMilliseconds(500),
-        ReconnectMinDelay = TimeSpan.FromMilliseconds(10),
-        ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
-    };
-
     private async Task<(FaultyRelay Relay, MemcachedClient Client)> ConnectThroughRelayAsync()
     {
         var relay = await FaultyRelay.StartAsync(fixture.Server.Host, fixture.Server.Port);
         var client = await MemcachedClient.ConnectAsync("127.0.0.1", relay.Port, FastFailing);
         return (relay, client);
-    }
-
-    private static async Task AllFailAsync(IEnumerable<Task> calls, MemcachedErrorKind kind, TimeSpan within)
-    {
-        var started = Stopwatch.StartNew();
-        foreach (var call in calls)
-        {
-            var error = await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
-            Assert.Equal(kind, error.Kind);
-        }
-        Assert.True(started.Elapsed < within, $"failing took {started.Elapsed}");
     }
 
     private static async Task RecoversAsync(MemcachedClient client, string key)
@@ -168,35 +141,42 @@ public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFi
         Assert.Equal("ok", Text(hit.Value));
     }
 
-    [Fact]
-    public async Task A_dropped_connection_fails_every_call_in_flight_and_the_client_reconnects()
+    /// <summary>
+    /// Holds the server's answers, puts 50 gets in flight, applies <paramref name="fault"/>, and checks that every call
+    /// fails with <paramref name="kind"/> well within two seconds, none hangs, and the client then works again.
+    /// </summary>
+    private async Task InFlightCallsFailAsync(Action<FaultyRelay> fault, MemcachedErrorKind kind)
     {
         var (relay, client) = await ConnectThroughRelayAsync();
         await using var _ = relay;
         await using var __ = client;
         relay.ToClient.Paused = true;
-        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("drop" + i).AsTask()).ToList();
+        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("inflight" + i).AsTask()).ToList();
         await UntilAsync(() => Task.FromResult(relay.ToServer.BytesForwarded > 0), TimeSpan.FromSeconds(5), "requests to reach the relay");
-        relay.DropConnections();
-        await AllFailAsync(inFlight, MemcachedErrorKind.ConnectionFailed, TimeSpan.FromSeconds(2));
+        var started = Stopwatch.StartNew();
+        fault(relay);
+        foreach (var call in inFlight)
+        {
+            var error = await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(kind, error.Kind);
+            Assert.Equal("mg", error.Command);
+        }
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"failing took {started.Elapsed}");
         relay.ToClient.Paused = false;
-        await RecoversAsync(client, Prefix() + "drop");
+        await RecoversAsync(client, Prefix() + "recovered");
     }
 
     [Fact]
-    public async Task Garbage_from_the_server_tears_the_connection_down_and_the_client_reconnects()
-    {
-        var (relay, client) = await ConnectThroughRelayAsync();
-        await using var _ = relay;
-        await using var __ = client;
-        relay.ToClient.Paused = true;
-        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("garbage" + i).AsTask()).ToList();
-        await UntilAsync(() => Task.FromResult(relay.ToServer.BytesForwarded > 0), TimeSpan.FromSeconds(5), "requests to reach the relay");
-        relay.ToClient.Inject("HELLO WORLD\r\n"u8);
-        await AllFailAsync(inFlight, MemcachedErrorKind.ProtocolError, TimeSpan.FromSeconds(2));
-        relay.ToClient.Paused = false;
-        await RecoversAsync(client, Prefix() + "garbage");
-    }
+    public Task A_dropped_connection_fails_every_call_in_flight_and_the_client_reconnects() =>
+        InFlightCallsFailAsync(relay => relay.DropConnections(), MemcachedErrorKind.ConnectionFailed);
+
+    [Fact]
+    public Task Garbage_from_the_server_tears_the_connection_down_and_the_client_reconnects() =>
+        InFlightCallsFailAsync(relay => relay.ToClient.Inject("HELLO WORLD\r\n"u8), MemcachedErrorKind.ProtocolError);
+
+    [Fact]
+    public Task A_stalled_server_fails_every_call_within_its_timeout_and_the_client_reconnects() =>
+        InFlightCallsFailAsync(_ => { }, MemcachedErrorKind.Timeout);
 
     [Fact]
     public async Task An_unsolicited_response_is_a_protocol_error()
@@ -207,19 +187,6 @@ public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFi
         relay.ToClient.Inject("HD\r\n"u8);
         await UntilAsync(() => Task.FromResult(!client.IsConnected), TimeSpan.FromSeconds(5), "the client to drop the connection");
         await RecoversAsync(client, Prefix() + "unsolicited");
-    }
-
-    [Fact]
-    public async Task A_stalled_server_fails_every_call_within_its_timeout_and_the_client_reconnects()
-    {
-        var (relay, client) = await ConnectThroughRelayAsync();
-        await using var _ = relay;
-        await using var __ = client;
-        relay.ToClient.Paused = true;
-        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("stall" + i).AsTask()).ToList();
-        await AllFailAsync(inFlight, MemcachedErrorKind.Timeout, TimeSpan.FromSeconds(2));
-        relay.ToClient.Paused = false;
-        await RecoversAsync(client, Prefix() + "stall");
     }
 
     [Fact]
