@@ -189,8 +189,8 @@ public sealed partial class MemcachedClient : IAsyncDisposable
             connection = _connection;
             _connection = null;
         }
+        // The token source is not disposed: a reconnection loop may still be reading its token, and it holds no timer.
         connection?.Close();
-        _disposed.Dispose();
         return ValueTask.CompletedTask;
     }
 
