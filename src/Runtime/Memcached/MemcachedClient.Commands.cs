@@ -26,12 +26,7 @@ public sealed partial class MemcachedClient
     /// <exception cref="ArgumentException">The key breaks a key rule, or the value cannot fit in an item (<see cref="MemcachedClientOptions.MaxItemSizeBytes"/>).</exception>
     public ValueTask<MemcachedStoreResult> SetAsync(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MemcachedStoreOptions options = default, CancellationToken cancellationToken = default)
     {
-        MemcachedKey.Validate(key, options.BinaryKey);
-        int limit = _options.MaxItemSizeBytes - ItemOverheadBytes - key.Length;
-        if (value.Length > limit)
-            throw new ArgumentException($"The value is {value.Length} bytes; an item of this key holds at most {limit} bytes (item size limit {_options.MaxItemSizeBytes} minus {ItemOverheadBytes} bytes of overhead minus the key).", nameof(value));
-        if (options.Mode is < MemcachedStoreMode.Set or > MemcachedStoreMode.Prepend)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "Unknown store mode.");
+        ValidateStore(key, value, options, nameof(key), nameof(value));
         var write = new SetWrite(key, value, options);
         var request = StatusRequest.Rent("ms", cancellationToken);
         var task = request.StoreTask;
@@ -111,6 +106,33 @@ public sealed partial class MemcachedClient
         return Send(BatchGetRequest.Rent(keys.Length, cancellationToken), ref write, cancellationToken);
     }
 
+    /// <summary>
+    /// Stores many items in one write: a quiet <c>ms … O&lt;i&gt; q</c> per item, closed by <c>mn</c>. Only failures come
+    /// back from the server, so a batch of successes costs one response line.
+    /// </summary>
+    /// <returns>The status of each item, in the order of <paramref name="items"/>.</returns>
+    /// <exception cref="ArgumentException">A key breaks a key rule or a value cannot fit (all are checked before anything is sent).</exception>
+    /// <exception cref="MemcachedException">The server answered an error inside the batch: errors carry no opaque, so the whole batch fails.</exception>
+    public ValueTask<MemcachedStatus[]> SetManyAsync(ReadOnlySpan<KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>> items, MemcachedStoreOptions options = default, CancellationToken cancellationToken = default)
+    {
+        foreach (var item in items)
+            ValidateStore(item.Key.Span, item.Value.Span, options, nameof(items), nameof(items));
+        var write = new SetBatchWrite(items, options);
+        return Send(QuietBatchRequest.Create("ms batch", items.Length, cancellationToken), ref write, cancellationToken);
+    }
+
+    /// <summary>Deletes (or invalidates) many items in one write: a quiet <c>md … O&lt;i&gt; q</c> per key, closed by <c>mn</c>.</summary>
+    /// <returns>The status of each key, in the order of <paramref name="keys"/>.</returns>
+    /// <exception cref="ArgumentException">A key breaks a key rule (all are checked before anything is sent).</exception>
+    /// <exception cref="MemcachedException">The server answered an error inside the batch.</exception>
+    public ValueTask<MemcachedStatus[]> DeleteManyAsync(ReadOnlySpan<ReadOnlyMemory<byte>> keys, MemcachedDeleteOptions options = default, CancellationToken cancellationToken = default)
+    {
+        foreach (var key in keys)
+            MemcachedKey.Validate(key.Span, options.BinaryKey, nameof(keys));
+        var write = new DeleteBatchWrite(keys, options);
+        return Send(QuietBatchRequest.Create("md batch", keys.Length, cancellationToken), ref write, cancellationToken);
+    }
+
     /// <summary>Sends <c>mn</c> and waits for <c>MN</c>: every command sent before it has been answered.</summary>
     public async ValueTask NoOpAsync(CancellationToken cancellationToken = default)
     {
@@ -147,6 +169,16 @@ public sealed partial class MemcachedClient
 
     /// <summary>Bytes of an item that are not value or key, measured on memcached 1.6.18 with CAS (protocols.md §28).</summary>
     internal const int ItemOverheadBytes = 59;
+
+    private void ValidateStore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, in MemcachedStoreOptions options, string keyParameter, string valueParameter)
+    {
+        MemcachedKey.Validate(key, options.BinaryKey, keyParameter);
+        int limit = _options.MaxItemSizeBytes - ItemOverheadBytes - key.Length;
+        if (value.Length > limit)
+            throw new ArgumentException($"The value is {value.Length} bytes; an item of this key holds at most {limit} bytes (item size limit {_options.MaxItemSizeBytes} minus {ItemOverheadBytes} bytes of overhead minus the key).", valueParameter);
+        if (options.Mode is < MemcachedStoreMode.Set or > MemcachedStoreMode.Prepend)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "Unknown store mode.");
+    }
 
     private ValueTask<MemcachedArithmeticResult> Arithmetic(ReadOnlySpan<byte> key, bool increment, ulong delta, in MemcachedArithmeticOptions options, CancellationToken cancellationToken)
     {
@@ -189,6 +221,30 @@ public sealed partial class MemcachedClient
         private readonly ReadOnlySpan<byte> _line = line;
 
         public void WriteTo(IBufferWriter<byte> writer) => MetaRequestWriter.WriteLine(writer, _line);
+    }
+
+    private readonly ref struct SetBatchWrite(ReadOnlySpan<KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>> items, MemcachedStoreOptions options) : IMetaWrite
+    {
+        private readonly ReadOnlySpan<KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>> _items = items;
+
+        public void WriteTo(IBufferWriter<byte> writer)
+        {
+            for (int i = 0; i < _items.Length; i++)
+                MetaRequestWriter.WriteSet(writer, _items[i].Key.Span, _items[i].Value.Span, options, opaque: i, quiet: true);
+            MetaRequestWriter.WriteNoOp(writer);
+        }
+    }
+
+    private readonly ref struct DeleteBatchWrite(ReadOnlySpan<ReadOnlyMemory<byte>> keys, MemcachedDeleteOptions options) : IMetaWrite
+    {
+        private readonly ReadOnlySpan<ReadOnlyMemory<byte>> _keys = keys;
+
+        public void WriteTo(IBufferWriter<byte> writer)
+        {
+            for (int i = 0; i < _keys.Length; i++)
+                MetaRequestWriter.WriteDelete(writer, _keys[i].Span, options, opaque: i, quiet: true);
+            MetaRequestWriter.WriteNoOp(writer);
+        }
     }
 
     /// <summary>The keys of a batch, whatever they are held in.</summary>

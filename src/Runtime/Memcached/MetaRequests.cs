@@ -271,3 +271,48 @@ internal sealed class TextRequest(string command) : PooledRequest<IReadOnlyDicti
     {
     }
 }
+
+/// <summary>
+/// A batch of quiet <c>ms</c> or <c>md</c> tagged <c>O&lt;index&gt;</c> and closed by <c>mn</c>: success is silent, so
+/// only failures (<c>NS</c>, <c>EX</c>, <c>NF</c>) come back, each with its index (§26).
+/// </summary>
+internal sealed class QuietBatchRequest(string command, int count) : PooledRequest<MemcachedStatus[]>
+{
+    private readonly MemcachedStatus[] _statuses = new MemcachedStatus[count];
+    private MemcachedException? _error;
+
+    public override string Command => command;
+
+    public static QuietBatchRequest Create(string command, int count, CancellationToken cancellationToken)
+    {
+        var request = new QuietBatchRequest(command, count);
+        request.Start(cancellationToken);
+        return request;
+    }
+
+    public override ResponseOutcome OnResponse(in MetaResponse response, MemcachedConnection connection)
+    {
+        if (response.Code == MetaResponseCode.NoOp)
+        {
+            if (_error is not null)
+                TrySetException(_error);
+            else
+                TrySetResult(_statuses);
+            return ResponseOutcome.Done;
+        }
+        if (MetaResults.ErrorFrom(response, connection, Command) is { } error)
+        {
+            _error ??= error;
+            return ResponseOutcome.More;
+        }
+        if (MetaResults.StatusOf(response.Code) is not { } status || response.Code == MetaResponseCode.Miss
+            || !MetaFlags.TryParse(response.Text, out var flags) || flags.Opaque < 0 || flags.Opaque >= _statuses.Length)
+            return ResponseOutcome.Unexpected;
+        _statuses[flags.Opaque] = status;
+        return ResponseOutcome.More;
+    }
+
+    protected override void Recycle()
+    {
+    }
+}

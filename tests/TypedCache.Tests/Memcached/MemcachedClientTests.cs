@@ -299,6 +299,33 @@ public class MemcachedClientTests(MemcachedServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Quiet_store_and_delete_batches_report_only_failures_by_index()
+    {
+        await using var client = await ConnectAsync(_server);
+        var keys = Enumerable.Range(0, 10).Select(i => (ReadOnlyMemory<byte>)Bytes($"{_p}q{i}")).ToArray();
+        await client.SetAsync(keys[3].Span, "old"u8);
+        await client.SetAsync(keys[7].Span, "old"u8);
+        var items = keys.Select(k => KeyValuePair.Create(k, (ReadOnlyMemory<byte>)Bytes("new-" + Text(k)))).ToArray();
+
+        var added = await client.SetManyAsync(items, new MemcachedStoreOptions { Mode = MemcachedStoreMode.Add, Ttl = 60 });
+        for (int i = 0; i < keys.Length; i++)
+            Assert.Equal(i is 3 or 7 ? MemcachedStatus.NotStored : MemcachedStatus.Success, added[i]);
+        using (var batch = await client.GetManyAsync(keys))
+        {
+            for (int i = 0; i < keys.Length; i++)
+                Assert.Equal(i is 3 or 7 ? "old" : "new-" + Text(keys[i]), Text(batch[i].Value));
+        }
+
+        await client.DeleteAsync(keys[5].Span);
+        var deleted = await client.DeleteManyAsync(keys);
+        for (int i = 0; i < keys.Length; i++)
+            Assert.Equal(i == 5 ? MemcachedStatus.NotFound : MemcachedStatus.Success, deleted[i]);
+        using var gone = await client.GetManyAsync(keys);
+        Assert.All(Enumerable.Range(0, keys.Length), i => Assert.False(gone[i].Found));
+        Assert.Throws<ArgumentException>(() => { _ = client.DeleteManyAsync([Bytes("bad key")]); });
+    }
+
+    [Fact]
     public async Task Values_from_zero_bytes_to_the_item_size_limit_round_trip_and_one_over_is_refused()
     {
         await using var client = await ConnectAsync(_server);
