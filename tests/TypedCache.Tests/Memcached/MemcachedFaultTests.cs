@@ -23,7 +23,7 @@ public class MemcachedFaultTests
     public async Task Killing_the_server_mid_pipeline_fails_every_call_in_flight_and_the_client_recovers()
     {
         await using var server = await MemcachedServer.StartAsync();
-        await using var client = await ConnectAsync(server, FastFailing);
+        await using var client = await ConnectFastFailingAsync(server.Host, server.Port);
         await client.SetAsync("k1", "v"u8);
         await Signal(server.ProcessId, "-STOP");
         var inFlight = Pipeline(client, 200);
@@ -53,7 +53,7 @@ public class MemcachedFaultTests
     public async Task A_stalled_server_fails_every_call_with_a_timeout_and_the_client_recovers()
     {
         await using var server = await MemcachedServer.StartAsync();
-        await using var client = await ConnectAsync(server, FastFailing);
+        await using var client = await ConnectFastFailingAsync(server.Host, server.Port);
         await Signal(server.ProcessId, "-STOP");
         try
         {
@@ -106,7 +106,7 @@ public class MemcachedFaultTests
     public async Task Disposing_the_client_fails_calls_in_flight()
     {
         await using var server = await MemcachedServer.StartAsync();
-        var client = await ConnectAsync(server, FastFailing);
+        var client = await ConnectFastFailingAsync(server.Host, server.Port);
         await Signal(server.ProcessId, "-STOP");
         try
         {
@@ -129,7 +129,7 @@ public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFi
     private async Task<(FaultyRelay Relay, MemcachedClient Client)> ConnectThroughRelayAsync()
     {
         var relay = await FaultyRelay.StartAsync(fixture.Server.Host, fixture.Server.Port);
-        var client = await MemcachedClient.ConnectAsync("127.0.0.1", relay.Port, FastFailing);
+        var client = await ConnectFastFailingAsync("127.0.0.1", relay.Port);
         return (relay, client);
     }
 

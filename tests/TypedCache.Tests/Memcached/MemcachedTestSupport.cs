@@ -26,8 +26,21 @@ internal static class MemcachedTestSupport
         ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
     };
 
+    /// <summary>A connected client; without options, with timeouts generous enough for a busy shared machine.</summary>
     public static Task<MemcachedClient> ConnectAsync(MemcachedServer server, MemcachedClientOptions? options = null) =>
-        MemcachedClient.ConnectAsync(server.Host, server.Port, options);
+        MemcachedClient.ConnectAsync(server.Host, server.Port,
+            options ?? new MemcachedClientOptions { OperationTimeout = TimeSpan.FromSeconds(5), ConnectTimeout = TimeSpan.FromSeconds(10) });
+
+    /// <summary>
+    /// A client with <see cref="FastFailing"/> settings, once connected: it keeps retrying in the background, so a slow
+    /// moment on a busy machine delays the test instead of failing it.
+    /// </summary>
+    public static async Task<MemcachedClient> ConnectFastFailingAsync(string host, int port)
+    {
+        var client = new MemcachedClient(host, port, FastFailing);
+        await client.WaitUntilConnectedAsync(TimeSpan.FromSeconds(10));
+        return client;
+    }
 
     public static string Prefix() => "t" + Guid.NewGuid().ToString("N")[..12] + ":";
 
