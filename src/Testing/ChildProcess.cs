@@ -77,15 +77,7 @@ internal sealed class ChildProcess : IDisposable
     {
         if (_disposed)
             return;
-        try
-        {
-            _process.Kill();
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited on its own already.
-        }
-
+        SendKill();
         await _process.WaitForExitAsync().ConfigureAwait(false);
         ProcessRegistry.Remove(Id);
     }
@@ -93,7 +85,9 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>SIGTERM by PID; SIGKILL if the process is still there after <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        if (!HasExited)
+        if (_disposed)
+            return;
+        if (!_process.HasExited)
             Native.Kill(Id, Native.SignalTerminate);
 
         using var timeout = new CancellationTokenSource(grace);
@@ -117,10 +111,28 @@ internal sealed class ChildProcess : IDisposable
         return $"`{CommandLine}` {state}; its output:{Environment.NewLine}{(output.Length == 0 ? "(none)" : output)}";
     }
 
+    /// <summary>Kills the process if it is still running, then releases it and forgets its PID.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        SendKill();
+        _process.WaitForExit();
         _disposed = true;
+        ProcessRegistry.Remove(Id);
         _process.Dispose();
+    }
+
+    private void SendKill()
+    {
+        try
+        {
+            _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited on its own already.
+        }
     }
 
     private void Append(string? line)

@@ -3,14 +3,15 @@ using System.Diagnostics;
 namespace TypedCache.Testing;
 
 /// <summary>
-/// Every process the harness starts. A server whose owner never disposes it is still killed by its PID
-/// when the test process exits.
+/// Every process the harness starts, and the temporary directories they use. A server whose owner never
+/// disposes it is still killed by its PID, and its directory removed, when the test process exits.
 /// </summary>
 internal static class ProcessRegistry
 {
     private static readonly Lock Gate = new();
     private static readonly Dictionary<int, Process> Live = [];
     private static readonly List<int> Started = [];
+    private static readonly HashSet<string> Directories = [];
 
     static ProcessRegistry() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
 
@@ -55,13 +56,39 @@ internal static class ProcessRegistry
         }
     }
 
+    /// <summary>Creates an empty temporary directory that is removed at exit unless <see cref="DeleteDirectory"/> removed it first.</summary>
+    internal static string CreateDirectory(string prefix)
+    {
+        var path = Directory.CreateTempSubdirectory(prefix).FullName;
+        lock (Gate)
+        {
+            Directories.Add(path);
+        }
+
+        return path;
+    }
+
+    /// <summary>Removes a directory from <see cref="CreateDirectory"/> with everything in it.</summary>
+    internal static void DeleteDirectory(string path)
+    {
+        lock (Gate)
+        {
+            Directories.Remove(path);
+        }
+
+        if (Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
+    }
+
     private static void KillAll()
     {
         Process[] live;
+        string[] directories;
         lock (Gate)
         {
             live = [.. Live.Values];
             Live.Clear();
+            directories = [.. Directories];
         }
 
         foreach (var process in live)
@@ -73,6 +100,20 @@ internal static class ProcessRegistry
             catch (InvalidOperationException)
             {
                 // Already exited and reaped: nothing left to stop.
+            }
+        }
+
+        foreach (var process in live)
+            process.WaitForExit(TimeSpan.FromSeconds(5));
+        foreach (var directory in directories)
+        {
+            try
+            {
+                DeleteDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process is exiting: a directory that cannot be removed now is left to the OS's temp cleanup.
             }
         }
     }
