@@ -130,7 +130,8 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
 
     private ClusterNode NewNode(RingNode node) => new(node, _options.NodeOptions, _options.FailureThreshold);
 
-    private static IEnumerable<RingNode> ToRingNodes(IReadOnlyList<Member> members)
+    /// <summary>The members that make valid ring nodes, in their order; a member whose host the ring refuses is left out.</summary>
+    internal static IEnumerable<RingNode> ToRingNodes(IReadOnlyList<Member> members)
     {
         foreach (var member in members)
         {
