@@ -46,7 +46,7 @@ internal static class CommonOptions
         Recursive = true,
     };
 
-    public static void AddTo(RootCommand root)
+    public static void AddTo(Command root)
     {
         foreach (Option option in (Option[])[ZooKeeper, Root, Memcached, Compat, Timeout])
             root.Options.Add(option);

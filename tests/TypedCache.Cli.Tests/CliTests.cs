@@ -17,7 +17,7 @@ public sealed class CliArgumentTests
     {
         var (code, stdout, _) = await CliProcess.RunAsync([.. command, "--help"]);
         Assert.Equal(0, code);
-        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+        Assert.Contains($"Usage:\n  typedcache {string.Join(' ', command)}".TrimEnd(), stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("--zookeeper", stdout, StringComparison.Ordinal);
         if (command.Length > 0)
             Assert.Contains(command[0], stdout, StringComparison.Ordinal);
