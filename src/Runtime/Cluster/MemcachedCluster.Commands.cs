@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using TypedCache.Memcached;
 
@@ -199,6 +200,8 @@ internal sealed partial class MemcachedCluster
         }
         return Awaited(task, route);
 
+        // Pooled: every command that goes over the network completes asynchronously, and the box would be its only allocation.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         async ValueTask<ClusterReply<T>> Awaited(ValueTask<T> task, Route route)
         {
             try
