@@ -94,6 +94,30 @@ public sealed class CliClusterTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.StartsWith("released ", lines[^1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_root_created_with_a_digest_is_readable_by_all_but_locked_only_with_the_credential()
+    {
+        string[] zk = ["-z", _zooKeeper.ConnectString, "--root", _root];
+        var (ownerCode, ownerOut, ownerErr) = await CliProcess.RunAsync(["lock", "jobs/acl", .. zk, "--digest", "ops:secret", "--hold", "1ms"]);
+        Assert.True(ownerCode == 0, ownerErr);
+        Assert.StartsWith("acquired ", Lines(ownerOut)[0], StringComparison.Ordinal);
+
+        var (readCode, _, readErr) = await CliProcess.RunAsync(["nodes", .. zk]);
+        Assert.Equal(0, readCode);
+        Assert.DoesNotContain("NoAuth", readErr, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(["lock", "jobs/other", .. zk, "--wait", "2s"]);
+        Assert.Equal(1, code);
+        Assert.Empty(stdout);
+        var line = Assert.Single(Lines(stderr));
+        Assert.StartsWith("typedcache: ", line, StringComparison.Ordinal);
+        Assert.Contains("NoAuth", line, StringComparison.Ordinal);
+
+        var (badCode, _, badErr) = await CliProcess.RunAsync(["nodes", .. zk, "--digest", "nopassword"]);
+        Assert.Equal(2, badCode);
+        Assert.Equal("typedcache: --digest: expected user:password.", Assert.Single(Lines(badErr)));
+    }
+
     /// <summary>The data rows of a table, with runs of spaces collapsed.</summary>
     private static string[] Rows(string table) => [.. Lines(table).Skip(1).Select(r => string.Join(' ', r.Split(' ', StringSplitOptions.RemoveEmptyEntries)))];
 
