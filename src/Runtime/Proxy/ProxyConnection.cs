@@ -57,7 +57,7 @@ internal sealed partial class ProxyConnection
     private async Task ReadLoopAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         try
         {
             while (true)
@@ -106,7 +106,9 @@ internal sealed partial class ProxyConnection
                     slot.WriteTo(output);
                     if (slot.CloseAfter)
                     {
+                        // FIN after the last reply, so that the client reads it even if its unread bytes make the close a reset.
                         await FlushAsync(stream, output).ConfigureAwait(false);
+                        _socket.Shutdown(SocketShutdown.Send);
                         return;
                     }
                     if (output.WrittenCount >= 64 * 1024)

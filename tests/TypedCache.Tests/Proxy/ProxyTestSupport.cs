@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using TypedCache.Cluster;
 using TypedCache.Proxy;
@@ -91,16 +92,20 @@ internal sealed class RawConnection : IAsyncDisposable
     public async Task<string> ReadUntilAsync(string end, TimeSpan? deadline = null)
     {
         using var timeout = new CancellationTokenSource(deadline ?? Deadline);
+        var marker = Encoding.Latin1.GetBytes(end);
         var buffer = new byte[64 * 1024];
+        int searched = 0;
         while (true)
         {
-            string text = Latin1([.. _received]);
-            int at = text.IndexOf(end, StringComparison.Ordinal);
+            int at = CollectionsMarshal.AsSpan(_received)[searched..].IndexOf(marker);
             if (at >= 0)
             {
-                _received.RemoveRange(0, at + end.Length);
-                return text[..(at + end.Length)];
+                int length = searched + at + marker.Length;
+                string text = Latin1(CollectionsMarshal.AsSpan(_received)[..length]);
+                _received.RemoveRange(0, length);
+                return text;
             }
+            searched = Math.Max(0, _received.Count - marker.Length + 1);
             int read;
             try
             {
@@ -108,13 +113,15 @@ internal sealed class RawConnection : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"No '{end.ReplaceLineEndings("\\n")}' within the deadline; got: {text}");
+                throw new TimeoutException($"No '{end.ReplaceLineEndings("\\n")}' within the deadline; got {_received.Count} bytes: {Abbreviated()}");
             }
             if (read == 0)
-                throw new IOException($"Closed before '{end}'; got: {text}");
+                throw new IOException($"Closed before '{end.ReplaceLineEndings("\\n")}'; got: {Abbreviated()}");
             _received.AddRange(buffer.AsSpan(0, read));
         }
     }
+
+    private string Abbreviated() => _received.Count <= 300 ? Pending : Latin1(CollectionsMarshal.AsSpan(_received)[..300]) + "...";
 
     /// <summary>Sends <paramref name="script"/> then <c>mn</c>, and returns every reply before the <c>MN</c> fence.</summary>
     public async Task<string> ExchangeAsync(string script)
