@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The proxy benchmark: starts 3 memcached, nutcracker (twemproxy, ketama over the same 3) and the TypedCache proxy
 # (static list of the same 3) on free loopback ports, then runs memcaslap against each proxy in alternating rounds
-# and prints each run's throughput and the median ratio proxy / nutcracker.
+# and prints each run's throughput and the median ratio proxy / nutcracker. memcaslap keeps a fixed number of requests
+# in flight (one per connection), so the mean latency is connections / throughput (Little's law): printed too.
 # Usage: bench/proxy.sh [seconds per run, default 5] [rounds, default 3] [memcaslap connections, default 32]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,4 +64,5 @@ for round in $(seq "$rounds"); do
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mp=$(median "${proxy_tps[@]}"); mn=$(median "${nut_tps[@]}")
-echo "median: typedcache proxy $mp ops/s, nutcracker $mn ops/s, ratio $(awk -v a="$mp" -v b="$mn" 'BEGIN {printf "%.2f", a/b}')x"
+latency() { awk -v c="$conns" -v t="$1" 'BEGIN {printf "%.0f", c * 1e6 / t}'; }
+echo "median: typedcache proxy $mp ops/s (mean latency $(latency "$mp") us), nutcracker $mn ops/s ($(latency "$mn") us), ratio $(awk -v a="$mp" -v b="$mn" 'BEGIN {printf "%.2f", a/b}')x"

@@ -18,7 +18,8 @@ internal interface IBackendReply
 
 /// <summary>
 /// One shared, pipelined connection from the proxy to one memcached node. Requests from every client connection are
-/// appended whole, in order, to one buffer that a single writer sends (so many small requests leave in one write);
+/// appended whole, in order, to one buffer; the caller that finds no send in progress sends it on its own thread,
+/// and keeps sending what others appended meanwhile (so many small requests leave in one write, without a thread hop);
 /// one read loop frames replies by the kind each request expects and hands them to a FIFO of waiting requests.
 /// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
 /// connection and answers everything in flight as unavailable; the connection is reopened in the background with
@@ -35,12 +36,12 @@ internal sealed class ProxyBackend : IAsyncDisposable
     private readonly Action<ProxyBackend, bool> _healthChanged;
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _pending = new();
-    private readonly SemaphoreSlim _flush = new(0);
     private readonly CancellationTokenSource _disposed = new();
     private readonly Task _run;
     private PooledBufferWriter _out = new(16 * 1024);
+    private PooledBufferWriter _sending = new(16 * 1024);
     private Socket? _socket;
-    private bool _flushScheduled;
+    private bool _sendInProgress;
     private bool _everConnected;
 
     public ProxyBackend(string endpoint, string host, int port, ProxyOptions options, Action<ProxyBackend, bool> healthChanged)
@@ -72,21 +73,55 @@ internal sealed class ProxyBackend : IAsyncDisposable
     /// </summary>
     public bool TrySend(ReplyKind kind, IBackendReply reply, int part, ReadOnlySpan<byte> line, ReadOnlySequence<byte> data)
     {
-        bool signal;
+        Socket? socket;
         lock (_gate)
         {
-            if (_socket is null)
+            socket = _socket;
+            if (socket is null)
                 return false;
             _out.Write(line);
             foreach (var segment in data)
                 _out.Write(segment.Span);
             _pending.Enqueue(new Pending(kind, reply, part, Stopwatch.GetTimestamp()));
-            signal = !_flushScheduled;
-            _flushScheduled = true;
+            if (_sendInProgress)
+                return true;
+            _sendInProgress = true;
         }
-        if (signal)
-            _flush.Release();
+        SendAll(socket);
         return true;
+    }
+
+    /// <summary>Sends what is buffered, and what is appended while it sends, until the buffer is empty.</summary>
+    private void SendAll(Socket socket)
+    {
+        while (true)
+        {
+            PooledBufferWriter batch;
+            lock (_gate)
+            {
+                if (_out.WrittenCount == 0 || !ReferenceEquals(_socket, socket))
+                {
+                    _sendInProgress = false;
+                    return;
+                }
+                batch = _out;
+                _out = _sending;
+                _sending = batch;
+            }
+            try
+            {
+                var bytes = batch.WrittenSpan;
+                while (!bytes.IsEmpty)
+                    bytes = bytes[socket.Send(bytes, SocketFlags.None)..];
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The read loop sees the closed socket and answers everything in flight as unavailable.
+                socket.Dispose();
+            }
+            lock (_gate)
+                batch.Clear();
+        }
     }
 
     /// <summary>Closes the connection and answers what is in flight as unavailable.</summary>
@@ -98,7 +133,11 @@ internal sealed class ProxyBackend : IAsyncDisposable
         lock (_gate)
             _socket?.Dispose();
         await _run.ConfigureAwait(false);
-        _out.Dispose();
+        lock (_gate)
+        {
+            _out.Dispose();
+            _sending.Dispose();
+        }
         _disposed.Dispose();
     }
 
@@ -176,7 +215,6 @@ internal sealed class ProxyBackend : IAsyncDisposable
         }
         _healthChanged(this, true);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
-        var writer = WriteLoopAsync(socket, stop.Token);
         var watchdog = WatchdogAsync(socket, stop.Token);
         try
         {
@@ -193,44 +231,18 @@ internal sealed class ProxyBackend : IAsyncDisposable
             failed = [.. _pending];
             _pending.Clear();
             _out.Clear();
-            _flushScheduled = false;
         }
+        // A caller may still be in a send on the closed socket: it fails at once and stands down.
+        SpinWait.SpinUntil(() =>
+        {
+            lock (_gate)
+                return !_sendInProgress;
+        });
         await stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(writer, watchdog).ConfigureAwait(false);
+        await watchdog.ConfigureAwait(false);
         foreach (var pending in failed)
             pending.Reply.OnUnavailable(pending.Part);
         _healthChanged(this, false);
-    }
-
-    private async Task WriteLoopAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        var sending = new PooledBufferWriter(16 * 1024);
-        try
-        {
-            while (true)
-            {
-                await _flush.WaitAsync(cancellationToken).ConfigureAwait(false);
-                lock (_gate)
-                {
-                    if (!ReferenceEquals(_socket, socket))
-                        return;
-                    (sending, _out) = (_out, sending);
-                    _flushScheduled = false;
-                }
-                if (sending.WrittenCount > 0)
-                    await socket.SendAsync(sending.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                sending.Clear();
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            socket.Dispose();
-        }
-        finally
-        {
-            lock (_gate)
-                sending.Dispose();
-        }
     }
 
     /// <summary>Closes the connection when its oldest request has waited longer than the backend timeout.</summary>
