@@ -168,4 +168,22 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         output.WriteLine($"{replies} exchanges, {killedMisses} misses on the killed node's keys, {otherMisses} on the others");
         await AssertWorksOnEveryNodeAsync(rig);
     }
+
+    [Fact]
+    public async Task Under_eject_a_killed_nodes_keys_move_to_the_live_nodes_and_come_back_with_it()
+    {
+        await using var rig = await ProxyRig.StartAsync(options: ProxyRig.Fast(TypedCache.Cluster.NodeDownPolicy.Eject));
+        string key = ClusterTestSupport.OneKeyPerNode(rig.Proxy.Topology.Current.Ring, ClusterTestSupport.Prefix())[0];
+        await using var client = await rig.ConnectAsync();
+        Assert.Equal("STORED\r\n", await client.ExchangeAsync($"set {key} 0 0 3\r\none\r\n"));
+
+        await rig.Servers[0].KillAsync();
+        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Ring.LiveCount == 2, "the killed node to be ejected");
+        Assert.Equal($"STORED\r\nVALUE {key} 0 3\r\ntwo\r\nEND\r\n", await client.ExchangeAsync($"set {key} 0 0 3\r\ntwo\r\nget {key}\r\n"));
+
+        await rig.Servers[0].StartAsync();
+        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Ring.LiveCount == 3, "the restarted node to be restored");
+        Assert.Equal(0, rig.NodeOf(key));
+        Assert.Equal("END\r\n", await client.ExchangeAsync($"get {key}\r\n"));
+    }
 }
