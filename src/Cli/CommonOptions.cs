@@ -24,6 +24,13 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<DigestCredential?> Digest = new("--digest")
+    {
+        Description = "A ZooKeeper digest credential user:password: nodes the tool creates get its digest ACL (others may only read).",
+        CustomParser = ParseDigest,
+        Recursive = true,
+    };
+
     public static readonly Option<RingNode[]> Memcached = new("--memcached", "-m")
     {
         Description = "memcached servers host:port[:weight], comma-separated or repeated: a static list instead of ZooKeeper.",
@@ -46,9 +53,9 @@ internal static class CommonOptions
         Recursive = true,
     };
 
-    public static void AddTo(RootCommand root)
+    public static void AddTo(Command root)
     {
-        foreach (Option option in (Option[])[ZooKeeper, Root, Memcached, Compat, Timeout])
+        foreach (Option option in (Option[])[ZooKeeper, Root, Digest, Memcached, Compat, Timeout])
             root.Options.Add(option);
     }
 
@@ -125,7 +132,7 @@ internal static class CommonOptions
     {
         try
         {
-            return await CoordinationRoot.OpenAsync(client, result.GetValue(Root)!, cancellationToken: cancellationToken);
+            return await CoordinationRoot.OpenAsync(client, result.GetValue(Root)!, result.GetValue(Digest), cancellationToken);
         }
         catch (ArgumentException e)
         {
@@ -170,6 +177,16 @@ internal static class CommonOptions
         if (nodes.Count == 0)
             result.AddError("--memcached: no server given.");
         return [.. nodes];
+    }
+
+    private static DigestCredential? ParseDigest(ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0)
+            return new DigestCredential(text[..colon], text[(colon + 1)..]);
+        result.AddError("--digest: expected user:password.");
+        return null;
     }
 
     /// <summary>Parses <c>250ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c> or a bare number of seconds.</summary>

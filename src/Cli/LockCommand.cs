@@ -8,6 +8,9 @@ namespace TypedCache.Cli;
 /// <summary><c>lock</c>: holds a ZooKeeper lock (kazoo-compatible) for a script.</summary>
 internal static class LockCommand
 {
+    /// <summary>The exit code of a command stopped by Ctrl+C, as shells report it.</summary>
+    private const int Interrupted = 130;
+
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "The lock: a name under {root}/locks (e.g. orders/42), or an absolute ZooKeeper path." };
@@ -50,11 +53,12 @@ internal static class LockCommand
             }
             await using (held)
             {
+                using var interruption = new Interruption(cancellationToken);
                 Console.Out.WriteLine($"acquired {held.NodePath} fencing-token {held.FencingToken}");
                 Console.Out.Flush();
                 int exitCode = result.GetValue(run) is { Length: > 0 } argv
-                    ? await RunAsync(argv, held.LockLost, cancellationToken)
-                    : await HoldAsync(result.GetValue(hold), held.LockLost, cancellationToken);
+                    ? await RunAsync(argv, held.LockLost, interruption.Token)
+                    : await HoldAsync(result.GetValue(hold), held.LockLost, interruption.Token);
                 if (held.LockLost.IsCancellationRequested)
                     throw new CliError($"lock {directory} lost: the ZooKeeper session expired while it was held");
                 Console.Out.WriteLine($"released {held.NodePath}");
@@ -104,7 +108,8 @@ internal static class LockCommand
             {
                 process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync(CancellationToken.None);
-                cancellationToken.ThrowIfCancellationRequested();
+                if (!lost.IsCancellationRequested)
+                    return Interrupted;
             }
             return process.ExitCode;
         }

@@ -1,7 +1,13 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using TypedCache.Cli;
 
-var root = new RootCommand("typedcache: look at and run a TypedCache memcached cluster (membership in ZooKeeper, ketama ring, stats, registration, locks).");
+// A plain command named for the tool rather than RootCommand, whose name is the entry assembly's (TypedCache.Cli).
+var root = new Command("typedcache", "Look at and run a TypedCache memcached cluster: membership in ZooKeeper, ketama ring, stats, registration, locks.")
+{
+    new HelpOption(),
+    new VersionOption(),
+};
 CommonOptions.AddTo(root);
 root.Subcommands.Add(ClusterCommands.Nodes());
 root.Subcommands.Add(ClusterCommands.Ring());

@@ -21,7 +21,7 @@ internal static class RegisterCommand
             CustomParser = CommonOptions.ParseDuration,
         };
         var command = new Command("register",
-            "Register one memcached server (--memcached host:port) under {root}/nodes in ZooKeeper while it answers; runs until Ctrl+C.")
+            "Register one memcached server (--memcached host:port) under {root}/nodes in ZooKeeper while it answers; runs until Ctrl+C or SIGTERM, then removes the znode.")
         { weight, interval };
         return command.WithAction(async (result, cancellationToken) =>
         {
@@ -51,13 +51,8 @@ internal static class RegisterCommand
                         Console.Error.WriteLine($"typedcache: {error.Message}");
                     answering = false;
                 };
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                using var interruption = new Interruption(cancellationToken);
+                await Task.Delay(Timeout.Infinite, interruption.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             Console.Out.WriteLine($"stopped; {path} removed");
             return 0;
