@@ -88,9 +88,10 @@ internal static class ProxyCommand
             {
                 proxy.Topology.RingChanged += (_, ring) => Console.Out.WriteLine($"ring: {ring.LiveCount} of {ring.Nodes.Length} nodes live");
                 Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Backends.Length} nodes");
+                using var interruption = new Interruption(cancellationToken);
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    await Task.Delay(Timeout.Infinite, interruption.Token);
                 }
                 catch (OperationCanceledException)
                 {
