@@ -50,6 +50,10 @@ internal static class ProxyCommand
         { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, nodeDown };
         return command.WithAction(async (result, cancellationToken) =>
         {
+            // Socket completions run on the epoll threads instead of hopping to the thread pool: the proxy's read loops
+            // only parse, copy and hand off, and the hop was a fifth of its time per request. Read when the first
+            // socket is made, so it must be set before ZooKeeper or the listener opens one.
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
             if (!IPEndPoint.TryParse(result.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
                 throw CliError.BadUsage($"--listen: '{result.GetValue(listen)}' is not an address:port such as 127.0.0.1:11311");
             var options = new ProxyOptions
