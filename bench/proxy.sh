@@ -4,6 +4,7 @@
 # and prints each run's throughput and the median ratio proxy / nutcracker. memcaslap keeps a fixed number of requests
 # in flight (one per connection), so the mean latency is connections / throughput (Little's law): printed too.
 # Usage: bench/proxy.sh [seconds per run, default 5] [rounds, default 3] [memcaslap connections, default 32]
+# PROXY_ARGS="--idle-timeout 0 ..." passes more options to typedcache proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
@@ -44,7 +45,7 @@ nutcracker -c "$work/nutcracker.yml" -s "$(free_port)" -o "$work/nutcracker.log"
 
 proxyport=$(free_port)
 dotnet src/Cli/bin/Release/net10.0/TypedCache.Cli.dll proxy --listen "127.0.0.1:$proxyport" --compat twemproxy-md5 \
-    --memcached "$(IFS=,; echo "${servers[*]}")" >"$work/proxy.log" 2>&1 & pids+=($!)
+    --memcached "$(IFS=,; echo "${servers[*]}")" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 & pids+=($!)
 
 for s in "${servers[@]}"; do wait_port "${s##*:}"; done
 wait_port "$nutport"
