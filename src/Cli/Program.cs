@@ -15,6 +15,7 @@ root.Subcommands.Add(ClusterCommands.Locate());
 root.Subcommands.Add(ClusterCommands.Stats());
 root.Subcommands.Add(RegisterCommand.Create());
 root.Subcommands.Add(LockCommand.Create());
+root.Subcommands.Add(ProxyCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

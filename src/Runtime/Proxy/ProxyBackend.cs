@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using TypedCache.Memcached;
+
+namespace TypedCache.Proxy;
+
+/// <summary>Receives a backend's reply to one forwarded request, on the backend's read loop: it must only copy and signal.</summary>
+internal interface IBackendReply
+{
+    /// <summary>The whole reply to request part <paramref name="part"/>.</summary>
+    void OnReply(int part, ReadOnlySequence<byte> frame);
+
+    /// <summary>Request part <paramref name="part"/> got no reply: the node is down, or its connection failed.</summary>
+    void OnUnavailable(int part);
+}
+
+/// <summary>
+/// One shared, pipelined connection from the proxy to one memcached node. Requests from every client connection are
+/// appended whole, in order, to one buffer; the caller that finds no send in progress sends it on its own thread,
+/// and keeps sending what others appended meanwhile (so many small requests leave in one write, without a thread hop);
+/// one read loop frames replies by the kind each request expects and hands them to a FIFO of waiting requests.
+/// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
+/// connection and answers everything in flight as unavailable; the connection is reopened in the background with
+/// backoff. While it is down, requests are refused at once and the node's keys follow the proxy's node-down policy.
+/// </summary>
+internal sealed class ProxyBackend : IAsyncDisposable
+{
+    private static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly string _host;
+    private readonly int _port;
+    private readonly ProxyOptions _options;
+    private readonly Action<ProxyBackend, bool> _healthChanged;
+    private readonly Lock _gate = new();
+    private readonly Queue<Pending> _pending = new();
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly Task _run;
+    private PooledBufferWriter _out = new(16 * 1024);
+    private PooledBufferWriter _sending = new(16 * 1024);
+    private Socket? _socket;
+    private bool _sendInProgress;
+    private bool _everConnected;
+
+    public ProxyBackend(string endpoint, string host, int port, ProxyOptions options, Action<ProxyBackend, bool> healthChanged)
+    {
+        Endpoint = endpoint;
+        _host = host;
+        _port = port;
+        _options = options;
+        _healthChanged = healthChanged;
+        _run = Task.Run(RunAsync);
+    }
+
+    /// <summary><c>host:port</c>.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Whether the connection is open and taking requests.</summary>
+    public bool IsUp
+    {
+        get
+        {
+            lock (_gate)
+                return _socket is not null;
+        }
+    }
+
+    /// <summary>
+    /// Appends one request (<paramref name="line"/> then <paramref name="data"/>) for <paramref name="reply"/>; false,
+    /// without sending anything, when the node is down.
+    /// </summary>
+    public bool TrySend(ReplyKind kind, IBackendReply reply, int part, ReadOnlySpan<byte> line, ReadOnlySequence<byte> data)
+    {
+        Socket? socket;
+        lock (_gate)
+        {
+            socket = _socket;
+            if (socket is null)
+                return false;
+            _out.Write(line);
+            foreach (var segment in data)
+                _out.Write(segment.Span);
+            _pending.Enqueue(new Pending(kind, reply, part, Stopwatch.GetTimestamp()));
+            if (_sendInProgress)
+                return true;
+            _sendInProgress = true;
+        }
+        SendAll(socket);
+        return true;
+    }
+
+    /// <summary>Sends what is buffered, and what is appended while it sends, until the buffer is empty.</summary>
+    private void SendAll(Socket socket)
+    {
+        while (true)
+        {
+            PooledBufferWriter batch;
+            lock (_gate)
+            {
+                if (_out.WrittenCount == 0 || !ReferenceEquals(_socket, socket))
+                {
+                    _sendInProgress = false;
+                    return;
+                }
+                batch = _out;
+                _out = _sending;
+                _sending = batch;
+            }
+            try
+            {
+                var bytes = batch.WrittenSpan;
+                while (!bytes.IsEmpty)
+                    bytes = bytes[socket.Send(bytes, SocketFlags.None)..];
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The read loop sees the closed socket and answers everything in flight as unavailable.
+                socket.Dispose();
+            }
+            lock (_gate)
+                batch.Clear();
+        }
+    }
+
+    /// <summary>Closes the connection and answers what is in flight as unavailable.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed.IsCancellationRequested)
+            return;
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        lock (_gate)
+            _socket?.Dispose();
+        await _run.ConfigureAwait(false);
+        lock (_gate)
+        {
+            _out.Dispose();
+            _sending.Dispose();
+        }
+        _disposed.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var delay = MinRetryDelay;
+        while (!_disposed.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await ConnectAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+            {
+                if (_disposed.IsCancellationRequested)
+                    return;
+                try
+                {
+                    await Task.Delay(delay, _disposed.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                continue;
+            }
+            delay = MinRetryDelay;
+            await ServeAsync(socket).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
+            timeout.CancelAfter(_options.BackendTimeout);
+            await socket.ConnectAsync(_host, _port, timeout.Token).ConfigureAwait(false);
+            if (_everConnected && _options.FlushOnRestore)
+                await FlushAllAsync(socket, timeout.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Empties a node coming back: while it was down its writes were dropped, so what it holds may be stale.</summary>
+    private static async Task FlushAllAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        await socket.SendAsync("flush_all\r\n"u8.ToArray(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        var reply = new byte[64];
+        int read = 0;
+        while (read < 4 || reply[read - 1] != (byte)'\n')
+        {
+            int n = await socket.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0 || (read += n) == reply.Length)
+                throw new IOException("flush_all got no OK.");
+        }
+        if (!reply.AsSpan(0, read).SequenceEqual("OK\r\n"u8))
+            throw new IOException("flush_all got no OK.");
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        lock (_gate)
+        {
+            _socket = socket;
+            _everConnected = true;
+        }
+        _healthChanged(this, true);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
+        var watchdog = WatchdogAsync(socket, stop.Token);
+        try
+        {
+            await ReadLoopAsync(socket, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidDataException)
+        {
+        }
+        List<Pending> failed;
+        lock (_gate)
+        {
+            _socket = null;
+            socket.Dispose();
+            failed = [.. _pending];
+            _pending.Clear();
+            _out.Clear();
+        }
+        // A caller may still be in a send on the closed socket: it fails at once and stands down.
+        SpinWait.SpinUntil(() =>
+        {
+            lock (_gate)
+                return !_sendInProgress;
+        });
+        await stop.CancelAsync().ConfigureAwait(false);
+        await watchdog.ConfigureAwait(false);
+        foreach (var pending in failed)
+            pending.Reply.OnUnavailable(pending.Part);
+        _healthChanged(this, false);
+    }
+
+    /// <summary>Closes the connection when its oldest request has waited longer than the backend timeout.</summary>
+    private async Task WatchdogAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromTicks(Math.Max(_options.BackendTimeout.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                lock (_gate)
+                {
+                    if (_pending.TryPeek(out var oldest) && Stopwatch.GetElapsedTime(oldest.Started) > _options.BackendTimeout)
+                    {
+                        socket.Dispose();
+                        return;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ReadLoopAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    Pending head;
+                    lock (_gate)
+                    {
+                        if (!_pending.TryPeek(out head))
+                            throw new InvalidDataException($"memcached {Endpoint} sent bytes nothing asked for.");
+                    }
+                    var status = ReplyFramer.TryFrame(buffer, head.Kind, out long length);
+                    if (status == FrameStatus.Invalid)
+                        throw new InvalidDataException($"memcached {Endpoint} sent a reply that does not frame.");
+                    if (status == FrameStatus.Incomplete)
+                        break;
+                    lock (_gate)
+                        _pending.Dequeue();
+                    head.Reply.OnReply(head.Part, buffer.Slice(0, length));
+                    buffer = buffer.Slice(length);
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                    throw new IOException($"memcached {Endpoint} closed the connection.");
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private readonly record struct Pending(ReplyKind Kind, IBackendReply Reply, int Part, long Started);
+}

@@ -1,0 +1,65 @@
+using TypedCache.Cluster;
+
+namespace TypedCache.Proxy;
+
+/// <summary>Settings of a <see cref="MemcachedProxy"/>. Every limit is enforced as memcached would enforce it.</summary>
+internal sealed class ProxyOptions
+{
+    /// <summary>
+    /// Most client connections open at once. The one past the limit gets <c>ERROR Too many open connections</c> and is
+    /// closed, as memcached does. The proxy raises its open-file limit to fit this many (plus its backends) and refuses
+    /// to start if it cannot. Default 10,000.
+    /// </summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>
+    /// The largest data block of a storage command, in bytes. A larger one is swallowed and answered
+    /// <c>SERVER_ERROR object too large for cache</c>, as memcached does; nothing is sent to a backend. Default 1 MiB.
+    /// </summary>
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The longest command line, in bytes (a multi-key <c>get</c> is one line). A longer line gets
+    /// <c>CLIENT_ERROR line too long</c> and the connection is closed. Default 64 KiB.
+    /// </summary>
+    public int MaxLineBytes { get; set; } = 64 * 1024;
+
+    /// <summary>A client connection that sends nothing for this long is closed. <see cref="TimeSpan.Zero"/>: never. Default 10 minutes.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a backend may take to accept a connection or answer the oldest request in flight; past it the
+    /// connection is closed and everything in flight on it is answered as the node-down policy says. Default 1 second.
+    /// </summary>
+    public TimeSpan BackendTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// What a down node's keys do: <see cref="NodeDownPolicy.Miss"/> (they miss; writes answer as not stored) or
+    /// <see cref="NodeDownPolicy.Eject"/> (the node leaves the ring until it answers again). Gutter is not offered
+    /// by the proxy. Default Miss.
+    /// </summary>
+    public NodeDownPolicy NodeDownPolicy { get; set; } = NodeDownPolicy.Miss;
+
+    /// <summary>Flush a node (<c>flush_all</c>) when its connection comes back, before it takes keys again. Default true.</summary>
+    public bool FlushOnRestore { get; set; } = true;
+
+    /// <summary>Which client's ring the proxy places keys like. Default <see cref="RingCompatibility.LibmemcachedWeighted"/>.</summary>
+    public RingCompatibility Compatibility { get; set; } = RingCompatibility.LibmemcachedWeighted;
+
+    /// <summary>Most requests of one client connection waiting for their replies; past it the proxy stops reading that client. Default 1,024.</summary>
+    public int MaxPipelineDepth { get; set; } = 1024;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1, nameof(MaxConnections));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxValueBytes, 0, nameof(MaxValueBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxLineBytes, 512, nameof(MaxLineBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BackendTimeout, TimeSpan.Zero, nameof(BackendTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPipelineDepth, 1, nameof(MaxPipelineDepth));
+        if (NodeDownPolicy is not (NodeDownPolicy.Miss or NodeDownPolicy.Eject))
+            throw new ArgumentException($"The proxy supports the Miss and Eject node-down policies, not {NodeDownPolicy}.", nameof(NodeDownPolicy));
+        if (!Enum.IsDefined(Compatibility))
+            throw new ArgumentOutOfRangeException(nameof(Compatibility), Compatibility, "Unknown ring compatibility.");
+    }
+}
