@@ -1,0 +1,316 @@
+using System.Threading.Channels;
+using TypedCache.ZooKeeper;
+
+namespace TypedCache.Coordination;
+
+/// <summary>What an <see cref="EventLogItem"/> says.</summary>
+internal enum EventLogItemKind
+{
+    /// <summary>A batch of key invalidations.</summary>
+    Batch,
+
+    /// <summary>
+    /// Events up to <see cref="EventLogItem.Sequence"/> may be lost to this reader (pruned before it read them, or
+    /// unreadable): whatever they could have invalidated must be treated as invalid.
+    /// </summary>
+    Missed,
+}
+
+/// <summary>One item read from the event log, in sequence order.</summary>
+/// <param name="Kind">A batch, or a notice of missed events.</param>
+/// <param name="Sequence">The event's sequence number (for <see cref="EventLogItemKind.Missed"/>: the last one missed).</param>
+/// <param name="Keys">The batch's keys (empty for <see cref="EventLogItemKind.Missed"/>).</param>
+internal sealed record EventLogItem(EventLogItemKind Kind, long Sequence, IReadOnlyList<KeyInvalidation> Keys);
+
+/// <summary>How much of the event log the leader keeps.</summary>
+/// <param name="MaxEvents">Events beyond the newest this many are pruned.</param>
+/// <param name="MaxAge">Events created this long before the newest event are pruned (server clock only, no skew).</param>
+internal sealed record EventLogRetention(int MaxEvents, TimeSpan MaxAge)
+{
+    /// <summary>10,000 events, 10 minutes.</summary>
+    public static EventLogRetention Default { get; } = new(10_000, TimeSpan.FromMinutes(10));
+}
+
+/// <summary>
+/// The event log <c>{root}/events/ev-{seq}</c>: persistent-sequential nodes, one batch of key invalidations each
+/// (<see cref="InvalidationBatch"/>), read in sequence order. The leader prunes old events; before deleting, it
+/// records the highest pruned sequence as the decimal data of <c>{root}/events</c>, so a reader that falls behind
+/// learns that it missed events instead of silently skipping them.
+/// </summary>
+internal sealed class EventLog(CoordinationRoot root)
+{
+    /// <summary>Batches are split so that each node stays far below ZooKeeper's 1 MB request limit.</summary>
+    internal const int MaxPayloadBytes = 256 * 1024;
+
+    /// <summary>Appends <paramref name="keys"/> as one event (or several, in order, when the batch is large).</summary>
+    /// <returns>The sequence number of the last event written.</returns>
+    public async Task<long> AppendAsync(IReadOnlyList<KeyInvalidation> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            throw new ArgumentException("An invalidation batch needs at least one key.", nameof(keys));
+        }
+
+        long sequence = -1;
+        foreach (byte[] payload in Split(keys))
+        {
+            sequence = await CreateAsync(payload, cancellationToken).ConfigureAwait(false);
+        }
+
+        return sequence;
+    }
+
+    /// <summary>The newest event's sequence number, or -1 when the log is empty: a new reader starts after it.</summary>
+    public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken = default)
+    {
+        List<(string Name, long Sequence)> events = await ListAsync(cancellationToken).ConfigureAwait(false);
+        long pruned = await PrunedThroughAsync(cancellationToken).ConfigureAwait(false);
+        return Math.Max(events.Count == 0 ? -1 : events[^1].Sequence, pruned);
+    }
+
+    /// <summary>Reads every event after <paramref name="afterSequence"/>, in order, with a Missed item first if some were pruned.</summary>
+    public async Task<List<EventLogItem>> ReadAsync(long afterSequence, CancellationToken cancellationToken = default)
+    {
+        // List first, then read the pruned mark: pruning between the two then shows as missed, never as silence.
+        List<(string Name, long Sequence)> events = await ListAsync(cancellationToken).ConfigureAwait(false);
+        long pruned = await PrunedThroughAsync(cancellationToken).ConfigureAwait(false);
+        var items = new List<EventLogItem>();
+        if (pruned > afterSequence)
+        {
+            items.Add(new EventLogItem(EventLogItemKind.Missed, pruned, []));
+        }
+
+        foreach ((string name, long sequence) in events)
+        {
+            if (sequence > afterSequence && sequence > pruned)
+            {
+                items.Add(await ReadEventAsync(root.Events + "/" + name, sequence, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return items;
+    }
+
+    /// <summary>
+    /// Follows the log from <paramref name="afterSequence"/>: every later event once, in order, through a persistent
+    /// recursive watch, with a full catch-up after each reconnect. Dispose the subscription to stop.
+    /// </summary>
+    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, CancellationToken cancellationToken = default) =>
+        EventLogSubscription.StartAsync(this, root, afterSequence, cancellationToken);
+
+    /// <summary>Deletes the events <paramref name="retention"/> no longer keeps (the leader's job).</summary>
+    /// <returns>How many events were deleted.</returns>
+    public async Task<int> PruneAsync(EventLogRetention retention, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(retention);
+        List<(string Name, long Sequence)> events = await ListAsync(cancellationToken).ConfigureAwait(false);
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+
+        ZooKeeperClient client = root.Client;
+        int overCount = Math.Max(0, events.Count - retention.MaxEvents);
+        Stat?[] stats = await Task.WhenAll(events.Select(e => client.ExistsAsync(root.Events + "/" + e.Name, cancellationToken))).ConfigureAwait(false);
+        long newest = stats.Max(s => s?.Ctime ?? long.MinValue);
+        int prune = 0;
+        while (prune < events.Count - 1 &&
+               (prune < overCount || stats[prune] is not { } stat || newest - stat.Ctime > (long)retention.MaxAge.TotalMilliseconds))
+        {
+            prune++;
+        }
+
+        if (prune == 0)
+        {
+            return 0;
+        }
+
+        await MarkPrunedAsync(events[prune - 1].Sequence, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(events.Take(prune).Select(e => DeleteIgnoringMissingAsync(root.Events + "/" + e.Name, cancellationToken))).ConfigureAwait(false);
+        return prune;
+    }
+
+    internal async Task<EventLogItem> ReadEventAsync(string path, long sequence, CancellationToken cancellationToken)
+    {
+        NodeData node;
+        try
+        {
+            node = await root.Client.GetDataAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NoNodeException)
+        {
+            return new EventLogItem(EventLogItemKind.Missed, sequence, []);
+        }
+
+        return InvalidationBatch.TryDecode(node.Data, out List<KeyInvalidation> keys) == BatchDecodeResult.Ok
+            ? new EventLogItem(EventLogItemKind.Batch, sequence, keys)
+            : new EventLogItem(EventLogItemKind.Missed, sequence, []);
+    }
+
+    private static IEnumerable<byte[]> Split(IReadOnlyList<KeyInvalidation> keys)
+    {
+        byte[] whole = InvalidationBatch.Encode(keys);
+        if (whole.Length <= MaxPayloadBytes || keys.Count == 1)
+        {
+            yield return whole;
+            yield break;
+        }
+
+        int half = keys.Count / 2;
+        foreach (byte[] part in Split([.. keys.Take(half)]).Concat(Split([.. keys.Skip(half)])))
+        {
+            yield return part;
+        }
+    }
+
+    private async Task DeleteIgnoringMissingAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await root.Client.DeleteAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (NoNodeException)
+        {
+        }
+    }
+
+    private async Task<long> CreateAsync(byte[] payload, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var created = await root.Client.CreateAsync(root.Events + "/" + SequentialNames.EventPrefix, payload, CreateMode.PersistentSequential, root.Acl, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return SequentialNames.Sequence(created.Path[(root.Events.Length + 1)..], SequentialNames.EventPrefix)!.Value;
+            }
+            catch (NoNodeException) when (attempt == 1)
+            {
+                await root.EnsurePathAsync(root.Events, CreateMode.Persistent, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<List<(string Name, long Sequence)>> ListAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> children;
+        try
+        {
+            children = (await root.Client.GetChildrenAsync(root.Events, cancellationToken).ConfigureAwait(false)).Children;
+        }
+        catch (NoNodeException)
+        {
+            return [];
+        }
+
+        return [.. SequentialNames.Sorted(children, SequentialNames.EventPrefix).Select(n => (n, SequentialNames.Sequence(n, SequentialNames.EventPrefix)!.Value))];
+    }
+
+    private async Task<long> PrunedThroughAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            NodeData node = await root.Client.GetDataAsync(root.Events, cancellationToken).ConfigureAwait(false);
+            return node.Data.Length > 0 && VersionCounters.TryParse(node.Data, out long pruned) ? pruned : -1;
+        }
+        catch (NoNodeException)
+        {
+            return -1;
+        }
+    }
+
+    private async Task MarkPrunedAsync(long through, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            NodeData node = await root.Client.GetDataAsync(root.Events, cancellationToken).ConfigureAwait(false);
+            if (node.Data.Length > 0 && VersionCounters.TryParse(node.Data, out long pruned) && pruned >= through)
+            {
+                return;
+            }
+
+            try
+            {
+                await root.Client.SetDataAsync(root.Events, VersionCounters.Format(through), node.Stat.Version, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (BadVersionException)
+            {
+            }
+        }
+    }
+}
+
+/// <summary>A reader following the event log; see <see cref="EventLog.SubscribeAsync"/>.</summary>
+internal sealed class EventLogSubscription : IAsyncDisposable
+{
+    private readonly EventLog _log;
+    private readonly CoordinationRoot _root;
+    private readonly Channel<EventLogItem> _items = Channel.CreateUnbounded<EventLogItem>(new UnboundedChannelOptions { SingleWriter = true });
+    private long _last;
+    private TreeWatch? _watch;
+
+    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence)
+    {
+        _log = log;
+        _root = root;
+        _last = afterSequence;
+    }
+
+    /// <summary>The items, in sequence order; completes when the subscription is disposed.</summary>
+    public ChannelReader<EventLogItem> Items => _items.Reader;
+
+    /// <summary>The last sequence handed to <see cref="Items"/>.</summary>
+    public long LastSequence => Volatile.Read(ref _last);
+
+    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, CancellationToken cancellationToken)
+    {
+        var subscription = new EventLogSubscription(log, root, afterSequence);
+        subscription._watch = await TreeWatch.StartAsync(root.Client, root.Events, subscription.CatchUpAsync, subscription.OnEventAsync, cancellationToken).ConfigureAwait(false);
+        return subscription;
+    }
+
+    /// <summary>Stops following the log.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_watch is not null)
+        {
+            await _watch.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _items.Writer.TryComplete();
+    }
+
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        foreach (EventLogItem item in await _log.ReadAsync(_last, cancellationToken).ConfigureAwait(false))
+        {
+            Publish(item);
+        }
+    }
+
+    private async Task OnEventAsync(WatchedEvent watchedEvent, CancellationToken cancellationToken)
+    {
+        // Creations arrive in zxid order, which is sequence order: read each new event as it is announced.
+        if (watchedEvent.Type != WatchEventType.NodeCreated || ZooKeeperPath.Parent(watchedEvent.Path) != _root.Events)
+        {
+            return;
+        }
+
+        long? sequence = SequentialNames.Sequence(watchedEvent.Path[(_root.Events.Length + 1)..], SequentialNames.EventPrefix);
+        if (sequence is { } value && value > _last)
+        {
+            Publish(await _log.ReadEventAsync(watchedEvent.Path, value, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    private void Publish(EventLogItem item)
+    {
+        if (item.Sequence > _last)
+        {
+            Volatile.Write(ref _last, item.Sequence);
+            _items.Writer.TryWrite(item);
+        }
+    }
+}

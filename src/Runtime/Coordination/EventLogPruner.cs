@@ -1,0 +1,87 @@
+using TypedCache.ZooKeeper;
+
+namespace TypedCache.Coordination;
+
+/// <summary>
+/// Prunes the event log while this process leads: waits for the <see cref="LeaderLatch"/>, then prunes every
+/// interval until the leadership ends, and waits again. Only one process in the cluster prunes at a time.
+/// </summary>
+internal sealed class EventLogPruner : IAsyncDisposable
+{
+    private readonly LeaderLatch _latch;
+    private readonly EventLog _log;
+    private readonly EventLogRetention _retention;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+    private int _pruned;
+
+    private EventLogPruner(LeaderLatch latch, EventLog log, EventLogRetention retention, TimeSpan interval, TimeProvider time)
+    {
+        _latch = latch;
+        _log = log;
+        _retention = retention;
+        _interval = interval;
+        _time = time;
+    }
+
+    /// <summary>How many events this pruner has deleted.</summary>
+    public int Pruned => Volatile.Read(ref _pruned);
+
+    /// <summary>Starts pruning in the background whenever <paramref name="latch"/> leads.</summary>
+    public static EventLogPruner Start(LeaderLatch latch, EventLog log, EventLogRetention retention, TimeSpan interval, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        var pruner = new EventLogPruner(latch, log, retention, interval, time ?? TimeProvider.System);
+        pruner._loop = Task.Run(pruner.RunAsync);
+        return pruner;
+    }
+
+    /// <summary>Stops pruning.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        CancellationToken stop = _stop.Token;
+        try
+        {
+            while (true)
+            {
+                CancellationToken lost = await _latch.WaitForLeadershipAsync(stop).ConfigureAwait(false);
+                using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop, lost);
+                while (!leading.IsCancellationRequested)
+                {
+                    try
+                    {
+                        Interlocked.Add(ref _pruned, await _log.PruneAsync(_retention, leading.Token).ConfigureAwait(false));
+                    }
+                    catch (KeeperException)
+                    {
+                        // ZooKeeper unreachable for now: the next round tries again.
+                    }
+                    catch (OperationCanceledException) when (leading.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(_interval, _time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using TypedCache.ZooKeeper;
+
+namespace TypedCache.Coordination;
+
+/// <summary>
+/// Leader election on <c>{root}/leader</c> as kazoo's <c>Election</c> does it: a <see cref="DistributedLock"/> whose
+/// node data is the participant id, so kazoo tooling lists the contenders. The lock holder is the leader; leadership
+/// ends when the lock is lost (session expired, or cut off for the session timeout), and the latch then contends
+/// again as soon as the client can.
+/// </summary>
+internal sealed class LeaderLatch : IAsyncDisposable
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly CoordinationRoot _root;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private TaskCompletionSource<CancellationToken> _leadership = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private LockHandle? _held;
+    private Task _loop = Task.CompletedTask;
+
+    private LeaderLatch(CoordinationRoot root, string participantId)
+    {
+        _root = root;
+        ParticipantId = participantId;
+    }
+
+    /// <summary>This participant's id (the node's data).</summary>
+    public string ParticipantId { get; }
+
+    /// <summary>True while this participant holds the leadership.</summary>
+    public bool IsLeader => _held?.IsHeld == true;
+
+    /// <summary>Starts contending in the background.</summary>
+    /// <param name="root">The root.</param>
+    /// <param name="participantId">This participant's id, e.g. <c>host:pid</c>.</param>
+    /// <returns>The running latch.</returns>
+    public static LeaderLatch Start(CoordinationRoot root, string participantId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(participantId);
+        var latch = new LeaderLatch(root, participantId);
+        latch._loop = Task.Run(latch.RunAsync);
+        return latch;
+    }
+
+    /// <summary>Waits until this participant leads.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A token cancelled when this leadership ends.</returns>
+    public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return _leadership.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The participant id of the current leader, or null when there is none.</summary>
+    public async Task<string?> GetLeaderIdAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            List<string> contenders;
+            try
+            {
+                contenders = SequentialNames.Sorted((await _root.Client.GetChildrenAsync(_root.Leader, cancellationToken).ConfigureAwait(false)).Children, SequentialNames.LockMarker);
+            }
+            catch (NoNodeException)
+            {
+                return null;
+            }
+
+            if (contenders.Count == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                return Encoding.UTF8.GetString((await _root.Client.GetDataAsync(_root.Leader + "/" + contenders[0], cancellationToken).ConfigureAwait(false)).Data);
+            }
+            catch (NoNodeException)
+            {
+                // The leader left between the listing and the read.
+            }
+        }
+    }
+
+    /// <summary>Stops contending and gives up the leadership.</summary>
+    /// <returns>A task that completes when the latch's node is deleted.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        CancellationToken stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                LockHandle held = await DistributedLock.AcquireAsync(_root, _root.Leader, Timeout.InfiniteTimeSpan, ParticipantId, stop).ConfigureAwait(false);
+                await using (held.ConfigureAwait(false))
+                {
+                    _held = held;
+                    lock (_gate)
+                    {
+                        _leadership.TrySetResult(held.LockLost);
+                    }
+
+                    using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop, held.LockLost);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, ended.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    lock (_gate)
+                    {
+                        _leadership = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+
+                    _held = null;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+            {
+                if (_root.Client.State is ConnectionState.Closed or ConnectionState.AuthFailed || ex is ObjectDisposedException)
+                {
+                    break;
+                }
+
+                await Task.Delay(RetryDelay, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+}

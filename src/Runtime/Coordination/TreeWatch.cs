@@ -1,0 +1,191 @@
+using System.Threading.Channels;
+using TypedCache.ZooKeeper;
+
+namespace TypedCache.Coordination;
+
+/// <summary>
+/// A persistent recursive watch on one subtree that a recipe can trust for its whole lifetime: the recipe's full
+/// re-read runs once the watch is armed, again after every reconnect (changes made while disconnected produce no
+/// event) and after a new session (the old session's watches are gone), and each event is handed over in wire order.
+/// While ZooKeeper is unreachable nothing is called, so the recipe keeps its last known state.
+/// </summary>
+internal sealed class TreeWatch : IAsyncDisposable
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly ZooKeeperClient _client;
+    private readonly string _path;
+    private readonly Func<CancellationToken, Task> _resync;
+    private readonly Func<WatchedEvent, CancellationToken, Task> _onEvent;
+    private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _loop = Task.CompletedTask;
+
+    private TreeWatch(ZooKeeperClient client, string path, Func<CancellationToken, Task> resync, Func<WatchedEvent, CancellationToken, Task> onEvent)
+    {
+        _client = client;
+        _path = path;
+        _resync = resync;
+        _onEvent = onEvent;
+    }
+
+    /// <summary>
+    /// Arms the watch and runs the first re-read, then keeps both going in the background until disposed.
+    /// </summary>
+    /// <param name="client">The client.</param>
+    /// <param name="path">The subtree's root (need not exist).</param>
+    /// <param name="resync">Re-reads the whole subtree.</param>
+    /// <param name="onEvent">Handles one event for the subtree.</param>
+    /// <param name="cancellationToken">Cancels the wait for the first re-read (the watch is then stopped).</param>
+    /// <returns>The running watch.</returns>
+    /// <exception cref="KeeperException">The first watch or re-read failed (ZooKeeper unreachable, session expired).</exception>
+    public static async Task<TreeWatch> StartAsync(
+        ZooKeeperClient client,
+        string path,
+        Func<CancellationToken, Task> resync,
+        Func<WatchedEvent, CancellationToken, Task> onEvent,
+        CancellationToken cancellationToken)
+    {
+        var watch = new TreeWatch(client, path, resync, onEvent);
+        client.StateChanged += watch.OnStateChanged;
+        watch._loop = Task.Run(watch.RunAsync, CancellationToken.None);
+        try
+        {
+            await watch._firstSync.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return watch;
+        }
+        catch
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Asks for a full re-read (coalesced with one already pending).</summary>
+    public void RequestResync() => _resyncRequests.Writer.TryWrite(true);
+
+    /// <summary>Stops the watch (removing it from the server) and waits for the loop to end.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        _client.StateChanged -= OnStateChanged;
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private void OnStateChanged(object? sender, ConnectionState state)
+    {
+        if (state is ConnectionState.Reconnected)
+        {
+            RequestResync();
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        CancellationToken stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            PersistentWatch? watch = null;
+            try
+            {
+                watch = await _client.AddWatchAsync(_path, AddWatchMode.PersistentRecursive, stop).ConfigureAwait(false);
+                _resyncRequests.Reader.TryRead(out _);
+                await _resync(stop).ConfigureAwait(false);
+                _firstSync.TrySetResult();
+                await PumpAsync(watch, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+            {
+                if (!_firstSync.Task.IsCompleted)
+                {
+                    _firstSync.TrySetException(ex);
+                    break;
+                }
+
+                if (!await WaitUntilUsableAsync(stop).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            finally
+            {
+                if (watch is not null)
+                {
+                    await watch.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        _firstSync.TrySetCanceled(CancellationToken.None);
+    }
+
+    private async Task PumpAsync(PersistentWatch watch, CancellationToken stop)
+    {
+        ChannelReader<WatchedEvent> events = watch.Events;
+        while (true)
+        {
+            while (events.TryRead(out WatchedEvent? watchedEvent))
+            {
+                await _onEvent(watchedEvent, stop).ConfigureAwait(false);
+            }
+
+            if (_resyncRequests.Reader.TryRead(out _))
+            {
+                await _resync(stop).ConfigureAwait(false);
+                continue;
+            }
+
+            Task<bool> more = events.WaitToReadAsync(stop).AsTask();
+            Task<bool> resync = _resyncRequests.Reader.WaitToReadAsync(stop).AsTask();
+            await Task.WhenAny(more, resync).ConfigureAwait(false);
+            if (more.IsCompleted && !await more.ConfigureAwait(false))
+            {
+                // Completed: the session expired (the completion carries the exception) or the watch was removed.
+                await events.Completion.ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    /// <summary>False when the client can never serve again (closed, or expired without renewal).</summary>
+    private async Task<bool> WaitUntilUsableAsync(CancellationToken stop)
+    {
+        // A renewing client fails a waiter once with SessionExpired and then opens a new session; a second
+        // SessionExpired in a row means the client stays expired.
+        int expired = 0;
+        while (true)
+        {
+            try
+            {
+                await _client.WaitForConnectionAsync(stop).ConfigureAwait(false);
+                await Task.Delay(RetryDelay, stop).ConfigureAwait(false);
+                return true;
+            }
+            catch (ConnectionLossException)
+            {
+            }
+            catch (SessionExpiredException) when (++expired < 2)
+            {
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+}

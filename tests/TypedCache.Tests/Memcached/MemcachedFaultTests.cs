@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using TypedCache.Memcached;
+using TypedCache.Testing;
+using static TypedCache.Tests.Memcached.MemcachedTestSupport;
+
+namespace TypedCache.Tests.Memcached;
+
+/// <summary>Faults on a real server: killed, stalled (SIGSTOP), unreachable. Each test owns its server.</summary>
+public class MemcachedFaultTests
+{
+    private static readonly MemcachedClientOptions FastFailing = new()
+    {
+        OperationTimeout = TimeSpan.FromMilliseconds(300),
+        ConnectTimeout = TimeSpan.FromMilliseconds(500),
+        ReconnectMinDelay = TimeSpan.FromMilliseconds(10),
+        ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+    };
+
+    private static async Task Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("/bin/kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Issues <paramref name="count"/> gets without awaiting them.</summary>
+    private static List<Task> Pipeline(MemcachedClient client, int count) =>
+        Enumerable.Range(0, count).Select(i => client.GetAsync("k" + i).AsTask()).ToList<Task>();
+
+    [Fact]
+    public async Task Killing_the_server_mid_pipeline_fails_every_call_in_flight_and_the_client_recovers()
+    {
+        await using var server = await MemcachedServer.StartAsync();
+        await using var client = await ConnectAsync(server, FastFailing);
+        await client.SetAsync("k1", "v"u8);
+        await Signal(server.ProcessId, "-STOP");
+        var inFlight = Pipeline(client, 200);
+        await server.KillAsync();
+
+        foreach (var call in inFlight)
+        {
+            var error = await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Contains(server.Endpoint, error.Message);
+            Assert.Equal("mg", error.Command);
+        }
+        await UntilAsync(() => Task.FromResult(!client.IsConnected), TimeSpan.FromSeconds(5), "the client to notice");
+
+        var failFast = Stopwatch.StartNew();
+        var down = await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync("k1"));
+        Assert.Equal(MemcachedErrorKind.ConnectionFailed, down.Kind);
+        Assert.True(failFast.Elapsed < TimeSpan.FromMilliseconds(250), $"failing while disconnected took {failFast.Elapsed}");
+
+        await server.StartAsync();
+        await UntilAnsweringAsync(client, TimeSpan.FromSeconds(10));
+        Assert.Equal(MemcachedStatus.Success, (await client.SetAsync("k1", "again"u8)).Status);
+        using var hit = await client.GetAsync("k1");
+        Assert.Equal("again", Text(hit.Value));
+    }
+
+    [Fact]
+    public async Task A_stalled_server_fails_every_call_with_a_timeout_and_the_client_recovers()
+    {
+        await using var server = await MemcachedServer.StartAsync();
+        await using var client = await ConnectAsync(server, FastFailing);
+        await Signal(server.ProcessId, "-STOP");
+        try
+        {
+            var started = Stopwatch.StartNew();
+            var inFlight = Pipeline(client, 100);
+            foreach (var call in inFlight)
+            {
+                var error = await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+                Assert.Equal(MemcachedErrorKind.Timeout, error.Kind);
+                Assert.IsType<TimeoutException>(error.InnerException);
+            }
+            Assert.InRange(started.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
+        }
+        finally
+        {
+            await Signal(server.ProcessId, "-CONT");
+        }
+        await UntilAnsweringAsync(client, TimeSpan.FromSeconds(10));
+        await client.SetAsync("after", "stall"u8);
+        using var hit = await client.GetAsync("after");
+        Assert.Equal("stall", Text(hit.Value));
+    }
+
+    [Fact]
+    public async Task Connecting_to_nothing_fails_within_the_connect_timeout()
+    {
+        await using var server = await MemcachedServer.StartAsync();
+        int port = server.Port;
+        await server.KillAsync();
+        var started = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<MemcachedException>(() => MemcachedClient.ConnectAsync("127.0.0.1", port, FastFailing));
+        Assert.Equal(MemcachedErrorKind.ConnectionFailed, error.Kind);
+        Assert.NotNull(error.InnerException);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(3), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_client_started_before_its_server_connects_once_the_server_is_up()
+    {
+        await using var server = await MemcachedServer.StartAsync();
+        await server.KillAsync();
+        await using var client = new MemcachedClient(server.Host, server.Port, FastFailing);
+        await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync("x"));
+        await server.StartAsync();
+        await client.WaitUntilConnectedAsync(TimeSpan.FromSeconds(10));
+        await client.NoOpAsync();
+    }
+
+    [Fact]
+    public async Task Disposing_the_client_fails_calls_in_flight()
+    {
+        await using var server = await MemcachedServer.StartAsync();
+        var client = await ConnectAsync(server, FastFailing);
+        await Signal(server.ProcessId, "-STOP");
+        try
+        {
+            var inFlight = Pipeline(client, 10);
+            await client.DisposeAsync();
+            foreach (var call in inFlight)
+                await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+            await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync("x"));
+        }
+        finally
+        {
+            await Signal(server.ProcessId, "-CONT");
+        }
+    }
+}
