@@ -58,7 +58,9 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
             throw new InvalidOperationException("The memcached engine needs servers: list them in UseMemcached(...) or register them in ZooKeeper and call UseZooKeeper(...).");
         }
 
-        _ready = StartAsync(settings.ZooKeeper, settings.ClusterOptions ?? new MemcachedClusterOptions());
+        // Started off the caller's synchronization context: the background loops it starts must never post to it.
+        var clusterOptions = settings.ClusterOptions ?? new MemcachedClusterOptions();
+        _ready = Task.Run(() => StartAsync(settings.ZooKeeper, clusterOptions));
     }
 
     public long GetTypeVersion(CacheTypeDescriptor type) => Volatile.Read(ref Version(_typeVersions, type.Name).Value);
