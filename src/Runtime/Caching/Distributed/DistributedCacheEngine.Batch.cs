@@ -123,8 +123,7 @@ internal sealed partial class DistributedCacheEngine
         void Complete(int i, T? value)
         {
             done[i] = true;
-            store.Flights.TryRemove(KeyValuePair.Create(mine[i].Key, mine[i].Flight));
-            mine[i].Flight.Completion.TrySetResult(value);
+            store.Finish(mine[i].Key, mine[i].Flight, value);
             if (value is not null)
             {
                 results[mine[i].Key] = value;
@@ -229,15 +228,7 @@ internal sealed partial class DistributedCacheEngine
             {
                 if (!done[i])
                 {
-                    store.Flights.TryRemove(KeyValuePair.Create(mine[i].Key, mine[i].Flight));
-                    if (exception is OperationCanceledException canceled)
-                    {
-                        mine[i].Flight.Completion.TrySetCanceled(canceled.CancellationToken);
-                    }
-                    else
-                    {
-                        mine[i].Flight.Completion.TrySetException(exception);
-                    }
+                    store.Abort(mine[i].Key, mine[i].Flight, exception);
                 }
             }
 

@@ -70,22 +70,12 @@ internal sealed partial class DistributedCacheEngine
         {
             await ReadyAsync(cancellationToken).ConfigureAwait(false);
             var value = await ResolveAsync(store, key, state, loader, cancellationToken).ConfigureAwait(false);
-            store.Flights.TryRemove(KeyValuePair.Create(key, flight));
-            flight.Completion.TrySetResult(value);
+            store.Finish(key, flight, value);
             return value;
         }
         catch (Exception exception)
         {
-            store.Flights.TryRemove(KeyValuePair.Create(key, flight));
-            if (exception is OperationCanceledException canceled)
-            {
-                flight.Completion.TrySetCanceled(canceled.CancellationToken);
-            }
-            else
-            {
-                flight.Completion.TrySetException(exception);
-            }
-
+            store.Abort(key, flight, exception);
             throw;
         }
     }

@@ -123,6 +123,27 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         }
     }
 
+    /// <summary>Ends a load in flight with its value: waiters get it.</summary>
+    public void Finish(in TKey key, Flight<T> flight, T? value)
+    {
+        Flights.TryRemove(KeyValuePair.Create(key, flight));
+        flight.Completion.TrySetResult(value);
+    }
+
+    /// <summary>Ends a load in flight with its failure: every waiter gets the exception (or the cancellation).</summary>
+    public void Abort(in TKey key, Flight<T> flight, Exception exception)
+    {
+        Flights.TryRemove(KeyValuePair.Create(key, flight));
+        if (exception is OperationCanceledException canceled)
+        {
+            flight.Completion.TrySetCanceled(canceled.CancellationToken);
+        }
+        else
+        {
+            flight.Completion.TrySetException(exception);
+        }
+    }
+
     /// <summary>The stamp for a load of <paramref name="key"/> starting now.</summary>
     public Stamp Capture(in TKey key)
     {
