@@ -59,6 +59,8 @@ internal sealed class EventLogPruner : IAsyncDisposable
         {
             while (true)
             {
+                // WaitAsync hands back a leadership already held even when stop is canceled: check it first.
+                stop.ThrowIfCancellationRequested();
                 CancellationToken lost = await _latch.WaitForLeadershipAsync(stop).ConfigureAwait(false);
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop, lost);
                 while (!leading.IsCancellationRequested)
