@@ -80,6 +80,9 @@ internal sealed class CoordinationBus : IAsyncDisposable
             var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
             var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
             bus._owned.Add(subscription);
+            var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
+            bus._owned.Add(latch);
+            bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
             bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
             bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
             bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
