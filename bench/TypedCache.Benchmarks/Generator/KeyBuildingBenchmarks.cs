@@ -9,6 +9,8 @@ namespace TypedCache.Benchmarks.Generator;
 /// nor bounds the key).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class KeyBuildingBenchmarks
 {
     private const string Prefix = "tc";

@@ -13,6 +13,8 @@ namespace TypedCache.Benchmarks.Generator;
 /// formatter, into the same reused buffer) and against System.Text.Json's source-generated serializer.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class SerializerBenchmarks
