@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using TypedCache.Memcached;
 
@@ -13,12 +14,8 @@ internal sealed partial class MemcachedCluster
     /// <exception cref="ArgumentException">The key breaks a key rule.</exception>
     public ValueTask<ClusterReply<MemcachedGetResult>> GetAsync(ReadOnlySpan<byte> key, MemcachedGetOptions options = default, CancellationToken cancellationToken = default)
     {
-        var route = RouteOf(key);
-        if (route.Client is null)
-        {
-            MemcachedKey.Validate(key, options.BinaryKey);
+        if (!TryRoute(key, options.BinaryKey, out var route))
             return new(ClusterReply<MemcachedGetResult>.Unavailable);
-        }
         if (route.Source == ReplySource.Gutter)
         {
             options = options with
@@ -27,7 +24,7 @@ internal sealed partial class MemcachedCluster
                 TouchTtl = GutterTtl(options.TouchTtl),
             };
         }
-        return Complete(route.Client.GetAsync(key, options, cancellationToken), route);
+        return Complete(route.Client!.GetAsync(key, options, cancellationToken), route);
     }
 
     /// <summary>Reads an item with <c>mg</c>; the key is UTF-8.</summary>
@@ -42,15 +39,11 @@ internal sealed partial class MemcachedCluster
     /// <exception cref="ArgumentException">The key breaks a key rule, or the value cannot fit in an item.</exception>
     public ValueTask<ClusterReply<MemcachedStoreResult>> SetAsync(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MemcachedStoreOptions options = default, CancellationToken cancellationToken = default)
     {
-        var route = RouteOf(key);
-        if (route.Client is null)
-        {
-            MemcachedKey.Validate(key, options.BinaryKey);
+        if (!TryRoute(key, options.BinaryKey, out var route))
             return new(ClusterReply<MemcachedStoreResult>.Unavailable);
-        }
         if (route.Source == ReplySource.Gutter)
             options = options with { Ttl = GutterTtl(options.Ttl)!.Value };
-        return Complete(route.Client.SetAsync(key, value, options, cancellationToken), route);
+        return Complete(route.Client!.SetAsync(key, value, options, cancellationToken), route);
     }
 
     /// <summary>Stores an item with <c>ms</c>; the key is UTF-8.</summary>
@@ -65,15 +58,11 @@ internal sealed partial class MemcachedCluster
     /// <exception cref="ArgumentException">The key breaks a key rule.</exception>
     public ValueTask<ClusterReply<MemcachedStatus>> DeleteAsync(ReadOnlySpan<byte> key, MemcachedDeleteOptions options = default, CancellationToken cancellationToken = default)
     {
-        var route = RouteOf(key);
-        if (route.Client is null)
-        {
-            MemcachedKey.Validate(key, options.BinaryKey);
+        if (!TryRoute(key, options.BinaryKey, out var route))
             return new(ClusterReply<MemcachedStatus>.Unavailable);
-        }
         if (route.Source == ReplySource.Gutter)
             options = options with { Ttl = GutterTtl(options.Ttl) };
-        return Complete(route.Client.DeleteAsync(key, options, cancellationToken), route);
+        return Complete(route.Client!.DeleteAsync(key, options, cancellationToken), route);
     }
 
     /// <summary>Deletes or invalidates an item with <c>md</c>; the key is UTF-8.</summary>
@@ -190,6 +179,16 @@ internal sealed partial class MemcachedCluster
         }
     }
 
+    /// <summary>The route of a key that can be served now; false (after checking the key, so bad keys fail alike) when none can.</summary>
+    private bool TryRoute(ReadOnlySpan<byte> key, bool binaryKey, out Route route)
+    {
+        route = RouteOf(key);
+        if (route.Client is not null)
+            return true;
+        MemcachedKey.Validate(key, binaryKey);
+        return false;
+    }
+
     private ValueTask<ClusterReply<T>> Complete<T>(ValueTask<T> task, Route route)
     {
         if (task.IsCompletedSuccessfully)
@@ -199,6 +198,8 @@ internal sealed partial class MemcachedCluster
         }
         return Awaited(task, route);
 
+        // Pooled: every command that goes over the network completes asynchronously, and the box would be its only allocation.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         async ValueTask<ClusterReply<T>> Awaited(ValueTask<T> task, Route route)
         {
             try

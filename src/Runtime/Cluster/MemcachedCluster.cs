@@ -141,12 +141,12 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
             await node.DisposeAsync().ConfigureAwait(false);
         foreach (var client in _gutterClients)
             await client.DisposeAsync().ConfigureAwait(false);
-        _disposed.Dispose();
     }
 
     private ClusterNode NewNode(RingNode node) => new(node, _options.NodeOptions, _options.FailureThreshold);
 
-    private static IEnumerable<RingNode> ToRingNodes(IReadOnlyList<Member> members)
+    /// <summary>The members that make valid ring nodes, in their order; a member whose host the ring refuses is left out.</summary>
+    internal static IEnumerable<RingNode> ToRingNodes(IReadOnlyList<Member> members)
     {
         foreach (var member in members)
         {
@@ -186,10 +186,18 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
             var byEndpoint = current.Nodes.ToDictionary(n => n.Endpoint, StringComparer.Ordinal);
             if (current.Ring.Nodes.SequenceEqual(members))
                 return;
+            try
+            {
+                ring = KetamaRing.Create(members, _options.Compatibility);
+            }
+            catch (ArgumentException)
+            {
+                // A member set this compatibility cannot place (a twemproxy point name too long): keep the last ring.
+                return;
+            }
             var nodes = new ClusterNode[members.Count];
             for (int i = 0; i < members.Count; i++)
                 nodes[i] = byEndpoint.Remove(members[i].Endpoint, out var kept) ? kept : NewNode(members[i]);
-            ring = KetamaRing.Create(members, _options.Compatibility);
             if (_options.NodeDownPolicy == NodeDownPolicy.Eject)
             {
                 for (int i = 0; i < nodes.Length; i++)

@@ -98,6 +98,7 @@ internal sealed class MemcachedRegistrar : IAsyncDisposable
             {
                 try
                 {
+                    await _client.WaitUntilConnectedAsync(_options.CheckInterval, stop).ConfigureAwait(false);
                     await _client.NoOpAsync(stop).ConfigureAwait(false);
                     failures = 0;
                     if (_registration is null)

@@ -34,7 +34,7 @@ internal sealed class CoordinationRoot
     /// <summary>The root path, e.g. <c>/typedcache/shop</c>.</summary>
     public string Root { get; }
 
-    /// <summary>The ACL of every node this root creates.</summary>
+    /// <summary>The ACL of the root and of every node created under it.</summary>
     public IReadOnlyList<Acl> Acl { get; }
 
     /// <summary><c>{root}/nodes</c>: one ephemeral child per live memcached server.</summary>
@@ -97,7 +97,8 @@ internal sealed class CoordinationRoot
     public string LockPath(string type, string key) => Join(Join(Locks, Segment(type)), Segment(key));
 
     /// <summary>
-    /// Creates <paramref name="path"/> and every missing ancestor with this root's ACL, tolerating nodes that exist
+    /// Creates <paramref name="path"/> and every missing ancestor with this root's ACL (ancestors above the root with
+    /// <see cref="Acl.OpenUnsafe"/>: other roots may share them), tolerating nodes that exist
     /// already or appear concurrently (kazoo's <c>ensure_path</c>). Ancestors at or above the root and the first
     /// level below it are persistent; the rest get <paramref name="mode"/>.
     /// </summary>
@@ -125,7 +126,9 @@ internal sealed class CoordinationRoot
                     CreateMode prefixMode = prefix.Length <= Root.Length || ZooKeeperPath.Parent(prefix) == Root ? CreateMode.Persistent : mode;
                     try
                     {
-                        await Client.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, prefixMode, Acl, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        // Ancestors above the root may be shared with other roots (and other credentials): left open.
+                        IReadOnlyList<Acl> acl = prefix.Length < Root.Length ? ZooKeeper.Acl.OpenUnsafe : Acl;
+                        await Client.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, prefixMode, acl, cancellationToken: cancellationToken).ConfigureAwait(false);
                     }
                     catch (NodeExistsException)
                     {

@@ -1,6 +1,5 @@
 using System.Text;
 using TypedCache.ZooKeeper;
-using TypedCache.ZooKeeper.Protocol;
 
 namespace TypedCache.Coordination;
 

@@ -13,8 +13,7 @@ internal sealed class EventLogPruner : IAsyncDisposable
     private readonly EventLogRetention _retention;
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
+    private readonly BackgroundLoop _loop = new();
     private int _pruned;
 
     private EventLogPruner(LeaderLatch latch, EventLog log, EventLogRetention retention, TimeSpan interval, TimeProvider time)
@@ -34,30 +33,19 @@ internal sealed class EventLogPruner : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         var pruner = new EventLogPruner(latch, log, retention, interval, time ?? TimeProvider.System);
-        pruner._loop = Task.Run(pruner.RunAsync);
+        pruner._loop.Start(pruner.RunAsync);
         return pruner;
     }
 
     /// <summary>Stops pruning.</summary>
     /// <returns>A task that completes when stopped.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
+    public async ValueTask DisposeAsync() => await _loop.StopAsync().ConfigureAwait(false);
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync()
+    private async Task RunAsync(CancellationToken stop)
     {
-        CancellationToken stop = _stop.Token;
         try
         {
-            while (true)
+            while (!stop.IsCancellationRequested)
             {
                 // WaitAsync hands back a leadership already held even when stop is canceled: check it first.
                 stop.ThrowIfCancellationRequested();

@@ -14,11 +14,10 @@ internal sealed class LeaderLatch : IAsyncDisposable
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
 
     private readonly CoordinationRoot _root;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly BackgroundLoop _loop = new();
     private readonly Lock _gate = new();
     private TaskCompletionSource<CancellationToken> _leadership = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private LockHandle? _held;
-    private Task _loop = Task.CompletedTask;
 
     private LeaderLatch(CoordinationRoot root, string participantId)
     {
@@ -40,7 +39,7 @@ internal sealed class LeaderLatch : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(participantId);
         var latch = new LeaderLatch(root, participantId);
-        latch._loop = Task.Run(latch.RunAsync);
+        latch._loop.Start(latch.RunAsync);
         return latch;
     }
 
@@ -88,21 +87,10 @@ internal sealed class LeaderLatch : IAsyncDisposable
 
     /// <summary>Stops contending and gives up the leadership.</summary>
     /// <returns>A task that completes when the latch's node is deleted.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
+    public async ValueTask DisposeAsync() => await _loop.StopAsync().ConfigureAwait(false);
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync()
+    private async Task RunAsync(CancellationToken stop)
     {
-        CancellationToken stop = _stop.Token;
         while (!stop.IsCancellationRequested)
         {
             try

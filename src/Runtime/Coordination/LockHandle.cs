@@ -84,8 +84,7 @@ public sealed class LockHandle : IAsyncDisposable
         try
         {
             WatchedResult<NodeData> own = await handle._client.GetDataAndWatchAsync(handle.NodePath).ConfigureAwait(false);
-            _ = own.Watch.ContinueWith(static (_, state) => ((LockHandle)state!).OnLost(), handle, CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = handle.MonitorNodeAsync(own.Watch);
         }
         catch (NoNodeException)
         {
@@ -100,6 +99,24 @@ public sealed class LockHandle : IAsyncDisposable
         return handle;
     }
 
+    /// <summary>Waits for the node's deletion (the lock is gone) while held; a data change only re-arms the watch.</summary>
+    private async Task MonitorNodeAsync(Task<WatchedEvent> watch)
+    {
+        try
+        {
+            while ((await watch.ConfigureAwait(false)).Type != WatchEventType.NodeDeleted && Volatile.Read(ref _released) == 0)
+            {
+                watch = (await _client.GetDataAndWatchAsync(NodePath).ConfigureAwait(false)).Watch;
+            }
+        }
+        catch (Exception ex) when (ex is KeeperException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The session ended, the client closed, or the node is gone: all mean the lock is lost (unless released).
+        }
+
+        OnLost();
+    }
+
     private void OnStateChanged(object? sender, ConnectionState state)
     {
         if (state is ConnectionState.Lost or ConnectionState.Expired or ConnectionState.Closed or ConnectionState.AuthFailed)
@@ -110,7 +127,6 @@ public sealed class LockHandle : IAsyncDisposable
 
     private void OnLost()
     {
-        // Any event on our own node while held (deleted, or the watch failing with the session) means the lock is gone.
         if (Volatile.Read(ref _released) != 0)
         {
             return;

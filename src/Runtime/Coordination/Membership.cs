@@ -116,9 +116,8 @@ internal sealed class MemberRegistration : IAsyncDisposable
 
     private readonly CoordinationRoot _root;
     private readonly byte[] _data;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly BackgroundLoop _loop = new();
     private readonly Channel<bool> _checks = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private Task _loop = Task.CompletedTask;
     private long _registeredSession;
 
     private MemberRegistration(CoordinationRoot root, Member member)
@@ -145,7 +144,7 @@ internal sealed class MemberRegistration : IAsyncDisposable
         var registration = new MemberRegistration(root, member);
         await registration.EnsureAsync(cancellationToken).ConfigureAwait(false);
         root.Client.StateChanged += registration.OnStateChanged;
-        registration._loop = Task.Run(registration.RunAsync, CancellationToken.None);
+        registration._loop.Start(registration.RunAsync);
         return registration;
     }
 
@@ -153,14 +152,12 @@ internal sealed class MemberRegistration : IAsyncDisposable
     /// <returns>A task that completes when the node is deleted.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (_stop.IsCancellationRequested)
+        _root.Client.StateChanged -= OnStateChanged;
+        if (!await _loop.StopAsync().ConfigureAwait(false))
         {
             return;
         }
 
-        _root.Client.StateChanged -= OnStateChanged;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
         try
         {
             Stat? stat = await _root.Client.ExistsAsync(Path).ConfigureAwait(false);
@@ -173,8 +170,6 @@ internal sealed class MemberRegistration : IAsyncDisposable
         {
             // Gone, or it goes with the session.
         }
-
-        _stop.Dispose();
     }
 
     private void OnStateChanged(object? sender, ConnectionState state)
@@ -185,9 +180,8 @@ internal sealed class MemberRegistration : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(CancellationToken stop)
     {
-        CancellationToken stop = _stop.Token;
         try
         {
             while (await _checks.Reader.WaitToReadAsync(stop).ConfigureAwait(false))

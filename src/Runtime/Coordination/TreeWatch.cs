@@ -18,9 +18,8 @@ internal sealed class TreeWatch : IAsyncDisposable
     private readonly Func<CancellationToken, Task> _resync;
     private readonly Func<WatchedEvent, CancellationToken, Task> _onEvent;
     private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly CancellationTokenSource _stop = new();
+    private readonly BackgroundLoop _loop = new();
     private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _loop = Task.CompletedTask;
 
     private TreeWatch(ZooKeeperClient client, string path, Func<CancellationToken, Task> resync, Func<WatchedEvent, CancellationToken, Task> onEvent)
     {
@@ -49,7 +48,7 @@ internal sealed class TreeWatch : IAsyncDisposable
     {
         var watch = new TreeWatch(client, path, resync, onEvent);
         client.StateChanged += watch.OnStateChanged;
-        watch._loop = Task.Run(watch.RunAsync, CancellationToken.None);
+        watch._loop.Start(watch.RunAsync);
         try
         {
             await watch._firstSync.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -70,14 +69,7 @@ internal sealed class TreeWatch : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _client.StateChanged -= OnStateChanged;
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
+        await _loop.StopAsync().ConfigureAwait(false);
     }
 
     private void OnStateChanged(object? sender, ConnectionState state)
@@ -88,9 +80,8 @@ internal sealed class TreeWatch : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(CancellationToken stop)
     {
-        CancellationToken stop = _stop.Token;
         while (!stop.IsCancellationRequested)
         {
             PersistentWatch? watch = null;

@@ -33,7 +33,10 @@ public sealed partial class MemcachedClient
         if (options.Mode is < MemcachedStoreMode.Set or > MemcachedStoreMode.Prepend)
             throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "Unknown store mode.");
         var write = new SetWrite(key, value, options);
-        return StoreResult(Send(StatusRequest.Rent("ms", cancellationToken), ref write, cancellationToken));
+        var request = StatusRequest.Rent("ms", cancellationToken);
+        var task = request.StoreTask;
+        Write(request, ref write, cancellationToken);
+        return task;
     }
 
     /// <summary>Stores an item with <c>ms</c>; the key is sent as UTF-8.</summary>
@@ -48,7 +51,10 @@ public sealed partial class MemcachedClient
     {
         MemcachedKey.Validate(key, options.BinaryKey);
         var write = new DeleteWrite(key, options);
-        return StatusResult(Send(StatusRequest.Rent("md", cancellationToken), ref write, cancellationToken));
+        var request = StatusRequest.Rent("md", cancellationToken);
+        var task = request.StatusTask;
+        Write(request, ref write, cancellationToken);
+        return task;
     }
 
     /// <summary>Deletes (or invalidates) an item with <c>md</c>; the key is sent as UTF-8.</summary>
@@ -147,31 +153,6 @@ public sealed partial class MemcachedClient
         MemcachedKey.Validate(key, options.BinaryKey);
         var write = new ArithmeticWrite(key, increment, delta, options);
         return Send(StatusRequest.Rent("ma", cancellationToken), ref write, cancellationToken);
-    }
-
-    private static ValueTask<MemcachedStoreResult> StoreResult(ValueTask<MemcachedArithmeticResult> task)
-    {
-        if (task.IsCompletedSuccessfully)
-        {
-            var result = task.Result;
-            return new(new MemcachedStoreResult(result.Status, result.Cas));
-        }
-        return Awaited(task);
-
-        static async ValueTask<MemcachedStoreResult> Awaited(ValueTask<MemcachedArithmeticResult> task)
-        {
-            var result = await task.ConfigureAwait(false);
-            return new MemcachedStoreResult(result.Status, result.Cas);
-        }
-    }
-
-    private static ValueTask<MemcachedStatus> StatusResult(ValueTask<MemcachedArithmeticResult> task)
-    {
-        if (task.IsCompletedSuccessfully)
-            return new(task.Result.Status);
-        return Awaited(task);
-
-        static async ValueTask<MemcachedStatus> Awaited(ValueTask<MemcachedArithmeticResult> task) => (await task.ConfigureAwait(false)).Status;
     }
 
     private readonly ref struct GetWrite(ReadOnlySpan<byte> key, MemcachedGetOptions options) : IMetaWrite

@@ -189,30 +189,29 @@ public sealed partial class MemcachedClient : IAsyncDisposable
             connection = _connection;
             _connection = null;
         }
+        // The token source is not disposed: a reconnection loop may still be reading its token, and it holds no timer.
         connection?.Close();
-        _disposed.Dispose();
         return ValueTask.CompletedTask;
     }
 
     /// <summary>
-    /// Writes one request on the current connection and returns the task its response completes. A request that cannot
-    /// be sent (disconnected, cancelled) completes at once with its exception, still without allocating.
+    /// Writes one request on the current connection; its response completes the task the caller took from it. A
+    /// request that cannot be sent (disconnected, cancelled) completes at once with its exception, still without allocating.
     /// </summary>
-    private ValueTask<TResult> Send<TResult, TWrite>(PooledRequest<TResult> request, scoped ref TWrite write, CancellationToken cancellationToken)
+    private void Write<TWrite>(PendingRequest request, scoped ref TWrite write, CancellationToken cancellationToken)
         where TWrite : IMetaWrite, allows ref struct
     {
-        var task = request.Task;
         if (cancellationToken.IsCancellationRequested)
         {
             request.OnFailure(new OperationCanceledException(cancellationToken));
-            return task;
+            return;
         }
         var connection = Volatile.Read(ref _connection);
         if (connection is null || !connection.TryBeginWrite(out var writer))
         {
             request.OnFailure(new MemcachedException(Endpoint, request.Command, MemcachedErrorKind.ConnectionFailed,
                 "not connected; the client is reconnecting in the background", Volatile.Read(ref _lastError)));
-            return task;
+            return;
         }
         try
         {
@@ -222,9 +221,17 @@ public sealed partial class MemcachedClient : IAsyncDisposable
         {
             connection.AbortWrite(e);
             request.OnFailure(new MemcachedException(Endpoint, request.Command, MemcachedErrorKind.ProtocolError, "the request could not be written", e));
-            return task;
+            return;
         }
         connection.EndWrite(request);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and returns its task.</summary>
+    private ValueTask<TResult> Send<TResult, TWrite>(PooledRequest<TResult> request, scoped ref TWrite write, CancellationToken cancellationToken)
+        where TWrite : IMetaWrite, allows ref struct
+    {
+        var task = request.Task;
+        Write(request, ref write, cancellationToken);
         return task;
     }
 

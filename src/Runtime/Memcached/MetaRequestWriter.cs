@@ -16,11 +16,8 @@ internal static class MetaRequestWriter
     /// <summary>Writes <c>mg &lt;key&gt; [b] [N] [R] [T] [v] f c t [s] [k] [u] [O] [q]</c>.</summary>
     public static void WriteGet(IBufferWriter<byte> output, ReadOnlySpan<byte> key, in MemcachedGetOptions options, long opaque = -1, bool quiet = false)
     {
-        var line = new LineWriter(output.GetSpan(MaxLineLength));
-        line.Write("mg "u8);
-        line.WriteKey(key, options.BinaryKey);
-        if (options.BinaryKey)
-            line.Write(" b"u8);
+        var line = LineWriter.Begin(output, "mg "u8, key, options.BinaryKey);
+        line.WriteBinaryFlag(options.BinaryKey);
         line.WriteFlag((byte)'N', options.VivifyOnMissTtl);
         line.WriteFlag((byte)'R', options.RecacheBelowTtl);
         line.WriteFlag((byte)'T', options.TouchTtl);
@@ -31,24 +28,16 @@ internal static class MetaRequestWriter
             line.Write(" k"u8);
         if (options.NoLruBump)
             line.Write(" u"u8);
-        if (opaque >= 0)
-            line.WriteFlag((byte)'O', opaque);
-        if (quiet)
-            line.Write(" q"u8);
-        line.Write("\r\n"u8);
-        output.Advance(line.Position);
+        line.Finish(output, opaque, quiet);
     }
 
     /// <summary>Writes <c>ms &lt;key&gt; &lt;len&gt; [b] [M] [C] [I] [T] [F] [c] [O] [q]</c>, then the data block.</summary>
     public static void WriteSet(IBufferWriter<byte> output, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, in MemcachedStoreOptions options, long opaque = -1, bool quiet = false)
     {
-        var line = new LineWriter(output.GetSpan(MaxLineLength));
-        line.Write("ms "u8);
-        line.WriteKey(key, options.BinaryKey);
+        var line = LineWriter.Begin(output, "ms "u8, key, options.BinaryKey);
         line.Write((byte)' ');
         line.WriteNumber(value.Length);
-        if (options.BinaryKey)
-            line.Write(" b"u8);
+        line.WriteBinaryFlag(options.BinaryKey);
         switch (options.Mode)
         {
             case MemcachedStoreMode.Add: line.Write(" ME"u8); break;
@@ -65,12 +54,7 @@ internal static class MetaRequestWriter
             line.WriteFlag((byte)'F', (long)options.ClientFlags);
         if (options.ReturnCas)
             line.Write(" c"u8);
-        if (opaque >= 0)
-            line.WriteFlag((byte)'O', opaque);
-        if (quiet)
-            line.Write(" q"u8);
-        line.Write("\r\n"u8);
-        output.Advance(line.Position);
+        line.Finish(output, opaque, quiet);
         output.Write(value);
         output.Write("\r\n"u8);
     }
@@ -78,31 +62,20 @@ internal static class MetaRequestWriter
     /// <summary>Writes <c>md &lt;key&gt; [b] [C] [I] [T] [O] [q]</c>.</summary>
     public static void WriteDelete(IBufferWriter<byte> output, ReadOnlySpan<byte> key, in MemcachedDeleteOptions options, long opaque = -1, bool quiet = false)
     {
-        var line = new LineWriter(output.GetSpan(MaxLineLength));
-        line.Write("md "u8);
-        line.WriteKey(key, options.BinaryKey);
-        if (options.BinaryKey)
-            line.Write(" b"u8);
+        var line = LineWriter.Begin(output, "md "u8, key, options.BinaryKey);
+        line.WriteBinaryFlag(options.BinaryKey);
         line.WriteFlag((byte)'C', options.CompareCas);
         if (options.Invalidate)
             line.Write(" I"u8);
         line.WriteFlag((byte)'T', options.Ttl);
-        if (opaque >= 0)
-            line.WriteFlag((byte)'O', opaque);
-        if (quiet)
-            line.Write(" q"u8);
-        line.Write("\r\n"u8);
-        output.Advance(line.Position);
+        line.Finish(output, opaque, quiet);
     }
 
     /// <summary>Writes <c>ma &lt;key&gt; [b] [N] [J] D&lt;delta&gt; [MD] [T] [C] v c</c>.</summary>
     public static void WriteArithmetic(IBufferWriter<byte> output, ReadOnlySpan<byte> key, bool increment, ulong delta, in MemcachedArithmeticOptions options)
     {
-        var line = new LineWriter(output.GetSpan(MaxLineLength));
-        line.Write("ma "u8);
-        line.WriteKey(key, options.BinaryKey);
-        if (options.BinaryKey)
-            line.Write(" b"u8);
+        var line = LineWriter.Begin(output, "ma "u8, key, options.BinaryKey);
+        line.WriteBinaryFlag(options.BinaryKey);
         line.WriteFlag((byte)'N', options.AutoCreateTtl);
         if (options.AutoCreateTtl.HasValue && options.InitialValue != 0)
             line.WriteFlag((byte)'J', options.InitialValue);
@@ -111,8 +84,8 @@ internal static class MetaRequestWriter
             line.Write(" MD"u8);
         line.WriteFlag((byte)'T', options.Ttl);
         line.WriteFlag((byte)'C', options.CompareCas);
-        line.Write(" v c\r\n"u8);
-        output.Advance(line.Position);
+        line.Write(" v c"u8);
+        line.Finish(output, opaque: -1, quiet: false);
     }
 
     /// <summary>Writes <c>mn</c>, the fence that ends a quiet batch.</summary>
@@ -131,6 +104,33 @@ internal static class MetaRequestWriter
 
         public int Position { get; private set; }
 
+        /// <summary>Starts a command line in <paramref name="output"/>'s buffer with the command and the key.</summary>
+        public static LineWriter Begin(IBufferWriter<byte> output, ReadOnlySpan<byte> command, ReadOnlySpan<byte> key, bool binary)
+        {
+            var line = new LineWriter(output.GetSpan(MaxLineLength));
+            line.Write(command);
+            line.WriteKey(key, binary);
+            return line;
+        }
+
+        /// <summary>The <c>b</c> flag of a base64 key; it goes after the positional tokens.</summary>
+        public void WriteBinaryFlag(bool binary)
+        {
+            if (binary)
+                Write(" b"u8);
+        }
+
+        /// <summary>Ends the line with the opaque and quiet flags and CRLF, and commits it to <paramref name="output"/>.</summary>
+        public void Finish(IBufferWriter<byte> output, long opaque, bool quiet)
+        {
+            if (opaque >= 0)
+                WriteFlag((byte)'O', opaque);
+            if (quiet)
+                Write(" q"u8);
+            Write("\r\n"u8);
+            output.Advance(Position);
+        }
+
         public void Write(ReadOnlySpan<byte> bytes)
         {
             bytes.CopyTo(_span[Position..]);
@@ -139,8 +139,7 @@ internal static class MetaRequestWriter
 
         public void Write(byte b) => _span[Position++] = b;
 
-        /// <summary>Writes the key, base64-encoded when binary; the caller adds the <c>b</c> flag after the positional tokens.</summary>
-        public void WriteKey(ReadOnlySpan<byte> key, bool binary)
+        private void WriteKey(ReadOnlySpan<byte> key, bool binary)
         {
             if (!binary)
             {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Threading.Tasks.Sources;
 
 namespace TypedCache.Memcached;
 
@@ -72,18 +73,18 @@ internal sealed class GetRequest : PooledRequest<MemcachedGetResult>
                 TrySetResult(MetaResults.Miss);
                 return ResponseOutcome.Done;
             default:
-                if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
-                    return ResponseOutcome.Unexpected;
-                TrySetException(error);
-                return ResponseOutcome.Done;
+                return FailWithError(response, connection);
         }
     }
 
     protected override void Recycle() => s_pool.Return(this);
 }
 
-/// <summary>One <c>ms</c>, <c>md</c> or <c>ma</c>: a status, plus a CAS and a counter value when the server sends them.</summary>
-internal sealed class StatusRequest : PooledRequest<MemcachedArithmeticResult>
+/// <summary>
+/// One <c>ms</c>, <c>md</c> or <c>ma</c>: a status, plus a CAS and a counter value when the server sends them. The
+/// same pooled object is awaited as a store result or a bare status, so no wrapper task is allocated.
+/// </summary>
+internal sealed class StatusRequest : PooledRequest<MemcachedArithmeticResult>, IValueTaskSource<MemcachedStoreResult>, IValueTaskSource<MemcachedStatus>
 {
     private static readonly ObjectPool<StatusRequest> s_pool = new(1024);
     private string _command = "";
@@ -97,6 +98,20 @@ internal sealed class StatusRequest : PooledRequest<MemcachedArithmeticResult>
     }
 
     public override string Command => _command;
+
+    /// <summary>The caller's task, as a store result.</summary>
+    public ValueTask<MemcachedStoreResult> StoreTask => new(this, Version);
+
+    /// <summary>The caller's task, as a bare status.</summary>
+    public ValueTask<MemcachedStatus> StatusTask => new(this, Version);
+
+    MemcachedStoreResult IValueTaskSource<MemcachedStoreResult>.GetResult(short token)
+    {
+        var result = GetResult(token);
+        return new MemcachedStoreResult(result.Status, result.Cas);
+    }
+
+    MemcachedStatus IValueTaskSource<MemcachedStatus>.GetResult(short token) => GetResult(token).Status;
 
     public override ResponseOutcome OnResponse(in MetaResponse response, MemcachedConnection connection)
     {
@@ -209,10 +224,7 @@ internal sealed class SimpleRequest(string command, MetaResponseCode expected) :
             TrySetResult(true);
             return ResponseOutcome.Done;
         }
-        if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
-            return ResponseOutcome.Unexpected;
-        TrySetException(error);
-        return ResponseOutcome.Done;
+        return FailWithError(response, connection);
     }
 
     protected override void Recycle()
@@ -251,10 +263,7 @@ internal sealed class TextRequest(string command) : PooledRequest<IReadOnlyDicti
                 TrySetResult(_lines);
                 return ResponseOutcome.Done;
             default:
-                if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
-                    return ResponseOutcome.Unexpected;
-                TrySetException(error);
-                return ResponseOutcome.Done;
+                return FailWithError(response, connection);
         }
     }
 

@@ -58,6 +58,9 @@ internal abstract class PooledRequest<TResult> : PendingRequest, IValueTaskSourc
     /// <summary>The task the caller awaits.</summary>
     public ValueTask<TResult> Task => new(this, _core.Version);
 
+    /// <summary>The token of the current use, for a derived class that also offers its result as another type.</summary>
+    protected short Version => _core.Version;
+
     /// <summary>Prepares a rented request: two owners, not completed, cancellable through <paramref name="cancellationToken"/>.</summary>
     protected void Start(CancellationToken cancellationToken)
     {
@@ -84,6 +87,18 @@ internal abstract class PooledRequest<TResult> : PendingRequest, IValueTaskSourc
             return;
         _error = error;
         _recorded = true;
+    }
+
+    /// <summary>
+    /// For a response that is not one of the command's own: a <c>CLIENT_ERROR</c>/<c>SERVER_ERROR</c> fails just this
+    /// request (<see cref="ResponseOutcome.Done"/>); anything else means the stream is out of step.
+    /// </summary>
+    protected ResponseOutcome FailWithError(in MetaResponse response, MemcachedConnection connection)
+    {
+        if (MetaResults.ErrorFrom(response, connection, Command) is not { } error)
+            return ResponseOutcome.Unexpected;
+        TrySetException(error);
+        return ResponseOutcome.Done;
     }
 
     /// <inheritdoc/>

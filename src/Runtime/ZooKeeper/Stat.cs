@@ -35,6 +35,16 @@ public sealed record NodeData(byte[] Data, Stat Stat);
 /// <param name="Stat">The parent node's metadata at the time of the read.</param>
 public sealed record NodeChildren(IReadOnlyList<string> Children, Stat Stat);
 
+/// <summary>The created node's path (relative to the chroot) and its Stat.</summary>
+/// <param name="Path">The created path, with the sequence suffix for sequential modes.</param>
+/// <param name="Stat">The node's metadata right after creation.</param>
+public sealed record CreatedNode(string Path, Stat Stat);
+
+/// <summary>A node's ACL and its <see cref="Stat"/>.</summary>
+/// <param name="Acl">The access-control entries.</param>
+/// <param name="Stat">The node's metadata; <see cref="Stat.Aversion"/> is the version setACL expects.</param>
+public sealed record NodeAcl(IReadOnlyList<Acl> Acl, Stat Stat);
+
 /// <summary>The result of a read that also armed a one-shot watch.</summary>
 /// <typeparam name="T">The read's result.</typeparam>
 /// <param name="Value">What the read returned.</param>

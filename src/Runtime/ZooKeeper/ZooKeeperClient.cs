@@ -153,6 +153,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
         await _disposing.CancelAsync().ConfigureAwait(false);
         connection?.Abort(new ObjectDisposedException(nameof(ZooKeeperClient)));
+        _current?.Abort(new ObjectDisposedException(nameof(ZooKeeperClient)));
         try
         {
             await _sessionLoop.ConfigureAwait(false);
@@ -233,9 +234,14 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             {
                 attempt = await ConnectToAsync(host, port, stop).ConfigureAwait(false);
             }
-            catch (Exception) when (!stop.IsCancellationRequested)
+#pragma warning disable CA1031 // Whatever went wrong with this server, the answer is the next one.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                // Refused, timed out, closed during the handshake (a server behind our zxid, or read-only): next host.
+                ZooKeeperLog.ConnectFailed(_options.Logger, ex, $"{host}:{port}");
+
+                // Refused, timed out, or closed during the handshake: a server behind our zxid, or a read-only
+                // server (the client never accepts read-only mode, so such a server closes the connection).
             }
 
             if (stop.IsCancellationRequested)
@@ -250,6 +256,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                     _options.TimeProvider.GetElapsedTime(since) >= SessionTimeout)
                 {
                     lostRaised = true;
+                    ZooKeeperLog.Lost(_options.Logger, SessionId);
                     SetState(ConnectionState.Lost);
                 }
 
@@ -285,12 +292,15 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             connection.Start(response.TimeoutMs);
 
             // Auth first, then the watches, then (once published) the callers' requests: the order the server needs.
+            (string Scheme, byte[] Auth)[] auths;
             lock (_stateLock)
             {
-                foreach ((string scheme, byte[] auth) in _auths)
-                {
-                    connection.TrySendAuth(scheme, auth, null);
-                }
+                auths = [.. _auths];
+            }
+
+            foreach ((string scheme, byte[] auth) in auths)
+            {
+                connection.TrySendAuth(scheme, auth, null);
             }
 
             foreach (SetWatchesRequest setWatches in _watches.CreateSetWatches(_chroot, Volatile.Read(ref _lastZxid)))
@@ -307,12 +317,19 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                 }
             }
 
-            SetState(connectedBefore ? ConnectionState.Reconnected : ConnectionState.Connected);
+            ConnectionState connectedState = connectedBefore ? ConnectionState.Reconnected : ConnectionState.Connected;
+            ZooKeeperLog.Connected(_options.Logger, response.SessionId, connectedState, connection.Endpoint, response.TimeoutMs);
+            SetState(connectedState);
             connectedBefore = true;
             disconnectedAt = null;
             lostRaised = false;
 
-            await connection.Closed.ConfigureAwait(false);
+            Exception reason;
+            using (stop.Register(() => connection.Abort(new ObjectDisposedException(nameof(ZooKeeperClient)))))
+            {
+                reason = await connection.Closed.ConfigureAwait(false);
+            }
+
             if (stop.IsCancellationRequested)
             {
                 return;
@@ -320,10 +337,12 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
             if (_authFailure is { } authFailure)
             {
+                ZooKeeperLog.AuthFailed(_options.Logger, authFailure);
                 Terminate(authFailure, ConnectionState.AuthFailed);
                 return;
             }
 
+            ZooKeeperLog.Disconnected(_options.Logger, reason, connection.Endpoint, SessionId);
             disconnectedAt = _options.TimeProvider.GetTimestamp();
             SetState(ConnectionState.Suspended);
         }
@@ -352,6 +371,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     private void Expire()
     {
+        ZooKeeperLog.Expired(_options.Logger, SessionId);
         var expired = new SessionExpiredException(null, $"ZooKeeper session 0x{SessionId:x} expired.");
         lock (_stateLock)
         {
@@ -410,12 +430,17 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     private void ThrowIfTerminal(string? path)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_terminalCode is { } code)
+        if (TerminalException(path) is { } terminal)
         {
-            throw KeeperException.Create(code, path);
+            throw terminal;
         }
     }
+
+    /// <summary>Why no call can succeed any more (disposed, expired, auth failed), or null.</summary>
+    private Exception? TerminalException(string? path) =>
+        _disposed != 0 ? new ObjectDisposedException(nameof(ZooKeeperClient))
+        : _terminalCode is { } code ? KeeperException.Create(code, path)
+        : null;
 
     private async Task WaitForGateAsync(Task gate, long started, string? path, CancellationToken cancellationToken)
     {
@@ -437,7 +462,11 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     private Task<T> Send<T>(ZooKeeperRequest<T> request, CancellationToken cancellationToken)
     {
-        ThrowIfTerminal(request.Path);
+        if (TerminalException(request.Path) is { } terminal)
+        {
+            return Task.FromException<T>(terminal);
+        }
+
         ZooKeeperConnection? connection = _current;
         if (connection is not null && connection.TrySend(request))
         {

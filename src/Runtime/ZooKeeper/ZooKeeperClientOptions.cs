@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace TypedCache.ZooKeeper;
 
 /// <summary>Settings of a <see cref="ZooKeeperClient"/>.</summary>
@@ -33,6 +36,9 @@ public sealed class ZooKeeperClientOptions
     /// 1 MB request limit; a larger frame is treated as corrupt and the connection is torn down.
     /// </summary>
     public int MaxReplyBytes { get; set; } = 0xFFFFF + (64 * 1024);
+
+    /// <summary>Where session events (connected, lost, expired) are logged (default: nowhere). Paths and data are never logged.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>The clock for pings, timeouts and back-off (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

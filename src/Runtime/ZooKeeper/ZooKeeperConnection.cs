@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using TypedCache.ZooKeeper.Protocol;
@@ -17,7 +16,6 @@ internal sealed class ZooKeeperConnection
     private readonly Socket _socket;
     private readonly ZooKeeperClient _client;
     private readonly TimeProvider _time;
-    private readonly int _maxReplyBytes;
     private readonly Lock _writeLock = new();
     private readonly ConcurrentQueue<ZooKeeperRequest> _inFlight = new();
     private readonly ConcurrentQueue<TaskCompletionSource<bool>?> _authReplies = new();
@@ -29,9 +27,7 @@ internal sealed class ZooKeeperConnection
     private bool _alive = true;
     private int _aborted;
     private int _xid;
-    private byte[] _receive = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly FrameReader _frames;
     private long _lastReceive;
     private long _lastSend;
 
@@ -41,7 +37,7 @@ internal sealed class ZooKeeperConnection
         Endpoint = endpoint;
         _client = client;
         _time = options.TimeProvider;
-        _maxReplyBytes = options.MaxReplyBytes;
+        _frames = new FrameReader(options.MaxReplyBytes);
     }
 
     public string Endpoint { get; }
@@ -57,9 +53,9 @@ internal sealed class ZooKeeperConnection
         await SendAllAsync(request.Written, cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            if (TryTakeFrame(out int offset, out int length))
+            if (_frames.TryTakeFrame(out ReadOnlySpan<byte> frame))
             {
-                return Handshake.ReadResponse(_receive.AsSpan(offset, length));
+                return Handshake.ReadResponse(frame);
             }
 
             await ReceiveAsync(cancellationToken).ConfigureAwait(false);
@@ -98,9 +94,18 @@ internal sealed class ZooKeeperConnection
                     $"ZooKeeper accepts at most {OpCode.MaxRequestBytes:N0} bytes per request (jute.maxbuffer) and closes the connection otherwise.");
             }
 
+            bool alone = _inFlight.IsEmpty;
             _inFlight.Enqueue(request);
             if (!TakeFlush())
             {
+                return true;
+            }
+
+            if (!alone)
+            {
+                // Others are in flight, so replies are arriving in bursts and their callers are about to send again:
+                // flush once they have appended, from this thread's local queue (no thread wake-up), in one write.
+                ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.Flush(), this, preferLocal: true);
                 return true;
             }
         }
@@ -259,18 +264,17 @@ internal sealed class ZooKeeperConnection
         {
             while (true)
             {
-                EnsureReceiveSpace();
-                int read = _socket.Receive(_receive.AsSpan(_end));
+                int read = _socket.Receive(_frames.FreeSpace.Span);
                 if (read == 0)
                 {
                     throw new ZooKeeperProtocolException("the server closed the connection");
                 }
 
-                _end += read;
+                _frames.Advance(read);
                 Volatile.Write(ref _lastReceive, _time.GetTimestamp());
-                while (TryTakeFrame(out int offset, out int length))
+                while (_frames.TryTakeFrame(out ReadOnlySpan<byte> frame))
                 {
-                    HandleFrame(_receive.AsSpan(offset, length));
+                    HandleFrame(frame);
                 }
             }
         }
@@ -282,77 +286,15 @@ internal sealed class ZooKeeperConnection
         }
     }
 
-    private void EnsureReceiveSpace()
-    {
-        if (_end == _receive.Length)
-        {
-            Compact(_receive.Length);
-        }
-    }
-
     private async ValueTask ReceiveAsync(CancellationToken cancellationToken)
     {
-        EnsureReceiveSpace();
-
-        int read = await _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        int read = await _socket.ReceiveAsync(_frames.FreeSpace, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         if (read == 0)
         {
             throw new ZooKeeperProtocolException("the server closed the connection");
         }
 
-        _end += read;
-    }
-
-    /// <summary>Takes the next complete frame from the receive buffer; a bad length is a protocol error.</summary>
-    private bool TryTakeFrame(out int offset, out int length)
-    {
-        offset = length = 0;
-        int available = _end - _start;
-        if (available < 4)
-        {
-            return false;
-        }
-
-        length = BinaryPrimitives.ReadInt32BigEndian(_receive.AsSpan(_start));
-        if (length < 0 || length > _maxReplyBytes)
-        {
-            throw new ZooKeeperProtocolException($"frame length {length} is outside 0..{_maxReplyBytes}");
-        }
-
-        if (available - 4 < length)
-        {
-            if (_start + 4 + length > _receive.Length)
-            {
-                Compact(4 + length);
-            }
-
-            return false;
-        }
-
-        offset = _start + 4;
-        _start += 4 + length;
-        if (_start == _end)
-        {
-            _start = _end = 0;
-        }
-
-        return true;
-    }
-
-    /// <summary>Moves the unread bytes to the front, growing the buffer so <paramref name="needed"/> bytes fit.</summary>
-    private void Compact(int needed)
-    {
-        int unread = _end - _start;
-        byte[] target = _receive;
-        if (needed > _receive.Length || (unread == _receive.Length))
-        {
-            target = new byte[Math.Max(needed, _receive.Length * 2)];
-        }
-
-        Buffer.BlockCopy(_receive, _start, target, 0, unread);
-        _receive = target;
-        _start = 0;
-        _end = unread;
+        _frames.Advance(read);
     }
 
     private void HandleFrame(ReadOnlySpan<byte> frame)

@@ -253,7 +253,8 @@ public sealed class PersistentWatch : IAsyncDisposable
 
     /// <summary>
     /// The events, in wire order: await <c>ReadAsync</c> or enumerate <c>ReadAllAsync</c>. Completes when the watch is
-    /// disposed, or with <see cref="SessionExpiredException"/> when the session expires.
+    /// disposed, or with <see cref="SessionExpiredException"/> when the session expires. The channel is unbounded
+    /// (the read thread never waits for a consumer): keep reading it, or dispose the watch.
     /// </summary>
     public ChannelReader<WatchedEvent> Events => _events.Reader;
 

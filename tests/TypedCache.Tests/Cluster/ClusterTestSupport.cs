@@ -73,14 +73,7 @@ internal static class ClusterTestSupport
     {
         var limit = deadline ?? Deadline;
         var started = Stopwatch.GetTimestamp();
-        var interval = TimeSpan.FromMilliseconds(5);
-        while (!await condition())
-        {
-            if (Stopwatch.GetElapsedTime(started) > limit)
-                Assert.Fail($"{what} did not happen within {limit.TotalSeconds:0.#} s");
-            await Task.Delay(interval);
-            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
-        }
+        Assert.True(await Poll.UntilAsync(_ => condition(), limit, CancellationToken.None), $"{what} did not happen within {limit.TotalSeconds:0.#} s");
         return Stopwatch.GetElapsedTime(started);
     }
 

@@ -97,6 +97,38 @@ public sealed class MemcachedClusterTests
         Assert.Throws<ArgumentException>(() => MemcachedCluster.Create(servers.Nodes, new MemcachedClusterOptions { NodeDownPolicy = NodeDownPolicy.Gutter }));
     }
 
+    [Fact]
+    public async Task Timeouts_on_a_stalled_node_mark_it_down_and_the_probe_brings_it_back_when_it_answers()
+    {
+        await using var servers = await ServerSet.StartAsync(2);
+        await using var relay = await FaultyRelay.StartAsync(servers[1].Host, servers[1].Port);
+        var options = FastOptions();
+        options.NodeOptions.OperationTimeout = TimeSpan.FromMilliseconds(200);
+        options.NodeOptions.ConnectTimeout = TimeSpan.FromMilliseconds(200);
+        var stalled = new RingNode("127.0.0.1", relay.Port);
+        await using var cluster = MemcachedCluster.Create([servers.Nodes[0], stalled], options);
+        var keys = OneKeyPerNode(cluster.Ring, Prefix());
+        await UntilConnectedAsync(cluster, keys);
+
+        relay.ToClient.Paused = true;
+        int calls = 0;
+        await UntilAsync(async () =>
+        {
+            calls++;
+            var reply = await cluster.GetAsync(keys[1]);
+            Assert.Equal(ReplySource.Unavailable, reply.Source);
+            return cluster.IsDown(stalled.Endpoint);
+        }, "the stalled node to be marked down");
+        Assert.InRange(calls, options.FailureThreshold, 50);
+        Assert.Equal([stalled.Endpoint], cluster.DownNodes);
+        Assert.True((await cluster.SetAsync(keys[0], Bytes("still served"))).IsAvailable);
+        Assert.Equal(ReplySource.Unavailable, (await cluster.SetAsync(keys[1], Bytes("dropped"))).Source);
+
+        relay.ToClient.Paused = false;
+        await UntilAsync(() => !cluster.IsDown(stalled.Endpoint), "the node to be probed back");
+        Assert.Equal(ReplySource.Node, (await cluster.SetAsync(keys[1], Bytes("back"))).Source);
+    }
+
     [Theory]
     [InlineData(NodeDownPolicy.Miss)]
     [InlineData(NodeDownPolicy.Eject)]

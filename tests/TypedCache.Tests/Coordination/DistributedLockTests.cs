@@ -57,6 +57,48 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
     }
 
     [Fact]
+    public async Task A_lock_node_deleted_by_someone_else_signals_LockLost_but_a_data_change_does_not()
+    {
+        CoordinationRoot root = await fixture.OpenAsync(ZooKeeperFixture.NewRoot());
+        ZooKeeperClient admin = await fixture.ConnectAsync();
+        LockHandle held = await DistributedLock.AcquireAsync(root, root.LockPath("Product", "5"), TimeSpan.FromSeconds(5), null, CancellationToken.None);
+
+        await admin.SetDataAsync(held.NodePath, "x"u8.ToArray());
+        await admin.SyncAsync(held.NodePath);
+        await root.Client.SyncAsync(held.NodePath);
+        Assert.True(held.IsHeld);
+
+        await admin.DeleteAsync(held.NodePath);
+        await Eventually.HoldsAsync(() => held.LockLost.IsCancellationRequested, "LockLost");
+        Assert.False(held.IsHeld);
+        await held.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_create_whose_reply_is_lost_is_found_by_its_guid_not_made_twice()
+    {
+        string rootPath = ZooKeeperFixture.NewRoot();
+        FaultyRelay relay = await fixture.RelayAsync();
+        CoordinationRoot contender = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint);
+        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath);
+        string directory = holderRoot.LockPath("Product", "9");
+        LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
+        long session = contender.Client.SessionId;
+
+        relay.ToClient.Paused = true;
+        Task<LockHandle> waiting = DistributedLock.AcquireAsync(contender, directory, TimeSpan.FromSeconds(30), null, CancellationToken.None);
+        await Eventually.HoldsAsync(async ct => (await holderRoot.Client.GetChildrenAsync(directory, ct)).Children.Count == 2, "the contender's node created");
+        relay.DropConnections();
+        relay.ToClient.Paused = false;
+        await Eventually.HoldsAsync(() => contender.Client.State == ConnectionState.Reconnected, "the contender reconnected");
+
+        await held.DisposeAsync();
+        await using LockHandle next = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(session, contender.Client.SessionId);
+        Assert.Equal([next.NodePath[(directory.Length + 1)..]], (await holderRoot.Client.GetChildrenAsync(directory)).Children);
+    }
+
+    [Fact]
     public async Task Timeout_and_cancellation_fail_clearly_and_leave_no_node()
     {
         CoordinationRoot holderRoot = await fixture.OpenAsync(ZooKeeperFixture.NewRoot());
@@ -81,7 +123,7 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
     {
         string rootPath = ZooKeeperFixture.NewRoot();
         FaultyRelay relay = await fixture.RelayAsync();
-        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint, sessionTimeout: TimeSpan.FromSeconds(1));
+        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint, sessionTimeout: TimeSpan.FromSeconds(2));
         CoordinationRoot otherRoot = await fixture.OpenAsync(rootPath);
         string directory = holderRoot.LockPath("Product", "1");
         LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
@@ -110,14 +152,14 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
         string marker = Path.Combine(_directory, "in-use");
         using var worker = TestWorkerProcess.Start(
             "lock-contend", "--zookeeper", fixture.Ensemble.ConnectString, "--root", root, "--lock", directory,
-            "--contenders", "2", "--iterations", "60", "--counter", counter, "--marker", marker);
-        using ChildProcess kazoo = ChildProcess.Start("/usr/bin/python3", ["-c", KazooContender, fixture.Ensemble.ConnectString, directory, "2", "60", counter, marker]);
+            "--contenders", "2", "--iterations", "30", "--counter", counter, "--marker", marker);
+        using ChildProcess kazoo = ChildProcess.Start("/usr/bin/python3", ["-c", KazooContender, fixture.Ensemble.ConnectString, directory, "2", "30", counter, marker]);
 
         await worker.WaitForSuccessAsync(TimeSpan.FromSeconds(60));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await kazoo.WaitForExitAsync(deadline.Token);
         Assert.Contains("kazoo: ok", kazoo.Output, StringComparison.Ordinal);
-        Assert.Equal("240", (await File.ReadAllTextAsync(counter)).Split(' ')[0]);
+        Assert.Equal("120", (await File.ReadAllTextAsync(counter)).Split(' ')[0]);
     }
 
     // kazoo threads run the worker's critical section: exclusive marker, counter "count token", token = czxid.

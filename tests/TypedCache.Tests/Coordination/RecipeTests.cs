@@ -132,16 +132,24 @@ public sealed class EventLogTests(ZooKeeperFixture fixture)
             await log.AppendAsync([new("Product", "1")]);
         }
 
-        await using LeaderLatch leader = LeaderLatch.Start(root, "leader");
+        LeaderLatch leader = LeaderLatch.Start(root, "leader");
         await leader.WaitForLeadershipAsync().WaitAsync(TimeSpan.FromSeconds(10));
         CoordinationRoot followerRoot = await fixture.OpenAsync(rootPath);
-        await using LeaderLatch follower = LeaderLatch.Start(followerRoot, "follower");
-        await using EventLogPruner followerPruner = EventLogPruner.Start(follower, new EventLog(followerRoot), new EventLogRetention(1, TimeSpan.FromHours(1)), TimeSpan.FromMilliseconds(50));
-        await using EventLogPruner leaderPruner = EventLogPruner.Start(leader, log, new EventLogRetention(1, TimeSpan.FromHours(1)), TimeSpan.FromMilliseconds(50));
+        LeaderLatch follower = LeaderLatch.Start(followerRoot, "follower");
+        EventLogPruner followerPruner = EventLogPruner.Start(follower, new EventLog(followerRoot), new EventLogRetention(1, TimeSpan.FromHours(1)), TimeSpan.FromMilliseconds(50));
+        EventLogPruner leaderPruner = EventLogPruner.Start(leader, log, new EventLogRetention(1, TimeSpan.FromHours(1)), TimeSpan.FromMilliseconds(50));
 
         await Eventually.HoldsAsync(async ct => (await root.Client.GetChildrenAsync(root.Events, ct)).Children.Count == 1, "pruning to one event");
         Assert.Equal(4, leaderPruner.Pruned);
         Assert.Equal(0, followerPruner.Pruned);
+        Assert.False(follower.IsLeader);
+
+        // Stopping hands the leadership over; the next leader prunes (nothing is left to prune).
+        await leaderPruner.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await leader.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await follower.WaitForLeadershipAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await followerPruner.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await follower.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
     }
 }
 
@@ -186,7 +194,7 @@ public sealed class MembershipTests(ZooKeeperFixture fixture)
     {
         string rootPath = ZooKeeperFixture.NewRoot();
         FaultyRelay relay = await fixture.RelayAsync();
-        CoordinationRoot observer = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint, sessionTimeout: TimeSpan.FromSeconds(1), renew: true);
+        CoordinationRoot observer = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint, sessionTimeout: TimeSpan.FromSeconds(2), renew: true);
         await using MembersWatcher watcher = await MembersWatcher.StartAsync(observer);
         await using MemberRegistration registration = await MemberRegistration.StartAsync(observer, new Member("127.0.0.1", 11311, 2));
         CoordinationRoot direct = await fixture.OpenAsync(rootPath);

@@ -8,14 +8,6 @@ namespace TypedCache.Tests.Memcached;
 /// <summary>Faults on a real server: killed, stalled (SIGSTOP), unreachable. Each test owns its server.</summary>
 public class MemcachedFaultTests
 {
-    private static readonly MemcachedClientOptions FastFailing = new()
-    {
-        OperationTimeout = TimeSpan.FromMilliseconds(300),
-        ConnectTimeout = TimeSpan.FromMilliseconds(500),
-        ReconnectMinDelay = TimeSpan.FromMilliseconds(10),
-        ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
-    };
-
     private static async Task Signal(int pid, string signal)
     {
         using var kill = Process.Start("/bin/kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -128,5 +120,106 @@ public class MemcachedFaultTests
         {
             await Signal(server.ProcessId, "-CONT");
         }
+    }
+}
+
+/// <summary>Faults injected by a <see cref="FaultyRelay"/> in front of a real memcached.</summary>
+public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFixture<MemcachedServerFixture>
+{
+    private async Task<(FaultyRelay Relay, MemcachedClient Client)> ConnectThroughRelayAsync()
+    {
+        var relay = await FaultyRelay.StartAsync(fixture.Server.Host, fixture.Server.Port);
+        var client = await MemcachedClient.ConnectAsync("127.0.0.1", relay.Port, FastFailing);
+        return (relay, client);
+    }
+
+    private static async Task RecoversAsync(MemcachedClient client, string key)
+    {
+        await UntilAnsweringAsync(client, TimeSpan.FromSeconds(10));
+        Assert.Equal(MemcachedStatus.Success, (await client.SetAsync(key, "ok"u8)).Status);
+        using var hit = await client.GetAsync(key);
+        Assert.Equal("ok", Text(hit.Value));
+    }
+
+    /// <summary>
+    /// Holds the server's answers, puts 50 gets in flight, applies <paramref name="fault"/>, and checks that every call
+    /// fails with <paramref name="kind"/> well within two seconds, none hangs, and the client then works again.
+    /// </summary>
+    private async Task InFlightCallsFailAsync(Action<FaultyRelay> fault, MemcachedErrorKind kind)
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.ToClient.Paused = true;
+        var inFlight = Enumerable.Range(0, 50).Select(i => client.GetAsync("inflight" + i).AsTask()).ToList();
+        await UntilAsync(() => Task.FromResult(relay.ToServer.BytesForwarded > 0), TimeSpan.FromSeconds(5), "requests to reach the relay");
+        var started = Stopwatch.StartNew();
+        fault(relay);
+        foreach (var call in inFlight)
+        {
+            var error = await Assert.ThrowsAsync<MemcachedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(kind, error.Kind);
+            Assert.Equal("mg", error.Command);
+        }
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"failing took {started.Elapsed}");
+        relay.ToClient.Paused = false;
+        await RecoversAsync(client, Prefix() + "recovered");
+    }
+
+    [Fact]
+    public Task A_dropped_connection_fails_every_call_in_flight_and_the_client_reconnects() =>
+        InFlightCallsFailAsync(relay => relay.DropConnections(), MemcachedErrorKind.ConnectionFailed);
+
+    [Fact]
+    public Task Garbage_from_the_server_tears_the_connection_down_and_the_client_reconnects() =>
+        InFlightCallsFailAsync(relay => relay.ToClient.Inject("HELLO WORLD\r\n"u8), MemcachedErrorKind.ProtocolError);
+
+    [Fact]
+    public Task A_stalled_server_fails_every_call_within_its_timeout_and_the_client_reconnects() =>
+        InFlightCallsFailAsync(_ => { }, MemcachedErrorKind.Timeout);
+
+    [Fact]
+    public async Task An_unsolicited_response_is_a_protocol_error()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.ToClient.Inject("HD\r\n"u8);
+        await UntilAsync(() => Task.FromResult(!client.IsConnected), TimeSpan.FromSeconds(5), "the client to drop the connection");
+        await RecoversAsync(client, Prefix() + "unsolicited");
+    }
+
+    [Fact]
+    public async Task A_response_cut_in_the_middle_of_a_value_fails_the_call_and_the_client_reconnects()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        var key = Prefix() + "cut";
+        await client.SetAsync(key, new byte[10_000]);
+        relay.ToClient.TruncateNext(500);
+        var error = await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync(key).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(MemcachedErrorKind.ConnectionFailed, error.Kind);
+        await RecoversAsync(client, key);
+    }
+
+    [Fact]
+    public async Task While_the_server_refuses_connections_calls_fail_fast()
+    {
+        var (relay, client) = await ConnectThroughRelayAsync();
+        await using var _ = relay;
+        await using var __ = client;
+        relay.RefuseConnections = true;
+        relay.DropConnections();
+        await UntilAsync(() => Task.FromResult(!client.IsConnected), TimeSpan.FromSeconds(5), "the client to notice");
+        var started = Stopwatch.StartNew();
+        for (int i = 0; i < 20; i++)
+        {
+            var error = await Assert.ThrowsAsync<MemcachedException>(async () => await client.GetAsync("refused"));
+            Assert.Equal(MemcachedErrorKind.ConnectionFailed, error.Kind);
+        }
+        Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(500), $"20 calls took {started.Elapsed}");
+        relay.RefuseConnections = false;
+        await RecoversAsync(client, Prefix() + "refused");
     }
 }

@@ -17,6 +17,15 @@ public sealed class MemcachedServerFixture : IAsyncLifetime
 
 internal static class MemcachedTestSupport
 {
+    /// <summary>Short timeouts and reconnect delays, so that fault tests finish quickly.</summary>
+    public static readonly MemcachedClientOptions FastFailing = new()
+    {
+        OperationTimeout = TimeSpan.FromMilliseconds(300),
+        ConnectTimeout = TimeSpan.FromMilliseconds(500),
+        ReconnectMinDelay = TimeSpan.FromMilliseconds(10),
+        ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+    };
+
     public static Task<MemcachedClient> ConnectAsync(MemcachedServer server, MemcachedClientOptions? options = null) =>
         MemcachedClient.ConnectAsync(server.Host, server.Port, options);
 

@@ -56,40 +56,14 @@ internal ref struct JuteReader
 
     public ReadOnlySpan<byte> ReadBufferSpan()
     {
-        int length = ReadInt();
-        if (length == -1)
-        {
-            return default;
-        }
-
-        if (length < 0)
-        {
-            throw new ZooKeeperProtocolException($"Negative buffer length {length}.");
-        }
-
-        Need(length);
-        ReadOnlySpan<byte> span = _data.Slice(_position, length);
-        _position += length;
-        return span;
+        int length = ReadLength("buffer");
+        return length < 0 ? default : Take(length);
     }
 
     public string? ReadString()
     {
-        int length = ReadInt();
-        if (length == -1)
-        {
-            return null;
-        }
-
-        if (length < 0)
-        {
-            throw new ZooKeeperProtocolException($"Negative string length {length}.");
-        }
-
-        Need(length);
-        string value = Encoding.UTF8.GetString(_data.Slice(_position, length));
-        _position += length;
-        return value;
+        int length = ReadLength("string");
+        return length < 0 ? null : Encoding.UTF8.GetString(Take(length));
     }
 
     public string ReadRequiredString() =>
@@ -134,6 +108,30 @@ internal ref struct JuteReader
         DataLength: ReadInt(),
         NumChildren: ReadInt(),
         Pzxid: ReadLong());
+
+    /// <summary>Reads a buffer or string length: -1 is null, any other negative value is corrupt.</summary>
+    private int ReadLength(string what)
+    {
+        int length = ReadInt();
+        if (length < -1)
+        {
+            throw new ZooKeeperProtocolException($"Negative {what} length {length}.");
+        }
+
+        if (length > 0)
+        {
+            Need(length);
+        }
+
+        return length;
+    }
+
+    private ReadOnlySpan<byte> Take(int length)
+    {
+        ReadOnlySpan<byte> span = _data.Slice(_position, length);
+        _position += length;
+        return span;
+    }
 
     private int ReadCount()
     {

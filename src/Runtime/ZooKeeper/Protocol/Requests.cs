@@ -77,11 +77,6 @@ internal abstract class EmptyReplyRequest(string chroot, string? path) : ZooKeep
     protected override bool Read(ref JuteReader reader) => true;
 }
 
-/// <summary>The created node's path (relative to the chroot) and, for create2-style ops, its Stat.</summary>
-/// <param name="Path">The created path, with the sequence suffix for sequential modes.</param>
-/// <param name="Stat">The node's metadata right after creation.</param>
-public sealed record CreatedNode(string Path, Stat Stat);
-
 internal sealed class CreateRequest : ZooKeeperRequest<CreatedNode>
 {
     private readonly ReadOnlyMemory<byte> _data;
@@ -132,30 +127,36 @@ internal sealed class DeleteRequest(string chroot, string path, int version) : E
 }
 
 /// <summary>exists, getData and getChildren2: a path, a watch flag, and a watch registered when the reply allows it.</summary>
-internal abstract class WatchingReadRequest<T>(string chroot, string path, ZooKeeperWatches? watches) : ZooKeeperRequest<T>(chroot, path)
+internal abstract class WatchingReadRequest<T>(string chroot, string path, ZooKeeperWatches? watches, WatchKind kind) : ZooKeeperRequest<T>(chroot, path)
 {
     public TaskCompletionSource<WatchedEvent>? Watch { get; } =
         watches is null ? null : new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    protected ZooKeeperWatches? Watches { get; } = watches;
-
     public override void WriteBody(JuteWriter writer)
     {
         writer.WriteString(Chroot, Path!);
-        writer.WriteBool(Watches is not null);
+        writer.WriteBool(watches is not null);
     }
+
+    protected sealed override T Read(ref JuteReader reader)
+    {
+        T value = ReadValue(ref reader);
+        RegisterWatch(kind);
+        return value;
+    }
+
+    protected abstract T ReadValue(ref JuteReader reader);
+
+    // Registered on the read loop before the reply completes, so no later notification can be missed.
+    protected void RegisterWatch(WatchKind registered) => watches?.Register(registered, Path!, Watch!);
 }
 
 internal sealed class ExistsRequest(string chroot, string path, ZooKeeperWatches? watches)
-    : WatchingReadRequest<Stat?>(chroot, path, watches)
+    : WatchingReadRequest<Stat?>(chroot, path, watches, WatchKind.Data)
 {
     public override int OpCode => Protocol.OpCode.Exists;
 
-    protected override Stat? Read(ref JuteReader reader)
-    {
-        Watches?.Register(WatchKind.Data, Path!, Watch!);
-        return reader.ReadStat();
-    }
+    protected override Stat? ReadValue(ref JuteReader reader) => reader.ReadStat();
 
     protected override bool TryCompleteError(KeeperErrorCode code, out Stat? value)
     {
@@ -165,35 +166,25 @@ internal sealed class ExistsRequest(string chroot, string path, ZooKeeperWatches
             return false;
         }
 
-        Watches?.Register(WatchKind.Exist, Path!, Watch!);
+        RegisterWatch(WatchKind.Exist);
         return true;
     }
 }
 
 internal sealed class GetDataRequest(string chroot, string path, ZooKeeperWatches? watches)
-    : WatchingReadRequest<NodeData>(chroot, path, watches)
+    : WatchingReadRequest<NodeData>(chroot, path, watches, WatchKind.Data)
 {
     public override int OpCode => Protocol.OpCode.GetData;
 
-    protected override NodeData Read(ref JuteReader reader)
-    {
-        var data = new NodeData(reader.ReadBuffer(), reader.ReadStat());
-        Watches?.Register(WatchKind.Data, Path!, Watch!);
-        return data;
-    }
+    protected override NodeData ReadValue(ref JuteReader reader) => new(reader.ReadBuffer(), reader.ReadStat());
 }
 
 internal sealed class GetChildrenRequest(string chroot, string path, ZooKeeperWatches? watches)
-    : WatchingReadRequest<NodeChildren>(chroot, path, watches)
+    : WatchingReadRequest<NodeChildren>(chroot, path, watches, WatchKind.Child)
 {
     public override int OpCode => Protocol.OpCode.GetChildren2;
 
-    protected override NodeChildren Read(ref JuteReader reader)
-    {
-        var children = new NodeChildren(reader.ReadStrings(), reader.ReadStat());
-        Watches?.Register(WatchKind.Child, Path!, Watch!);
-        return children;
-    }
+    protected override NodeChildren ReadValue(ref JuteReader reader) => new(reader.ReadStrings(), reader.ReadStat());
 }
 
 internal sealed class SetDataRequest(string chroot, string path, ReadOnlyMemory<byte> data, int version)
@@ -210,11 +201,6 @@ internal sealed class SetDataRequest(string chroot, string path, ReadOnlyMemory<
 
     protected override Stat Read(ref JuteReader reader) => reader.ReadStat();
 }
-
-/// <summary>A node's ACL and its <see cref="Stat"/>.</summary>
-/// <param name="Acl">The access-control entries.</param>
-/// <param name="Stat">The node's metadata; <see cref="Stat.Aversion"/> is the version setACL expects.</param>
-public sealed record NodeAcl(IReadOnlyList<Acl> Acl, Stat Stat);
 
 internal sealed class GetAclRequest(string chroot, string path) : ZooKeeperRequest<NodeAcl>(chroot, path)
 {

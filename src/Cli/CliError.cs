@@ -1,0 +1,15 @@
+namespace TypedCache.Cli;
+
+/// <summary>A failure the tool reports as one line on stderr, with its exit code.</summary>
+internal sealed class CliError(string message, int exitCode = CliError.Failure) : Exception(message)
+{
+    /// <summary>A server could not be reached, a lock not taken, a command not completed.</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line is wrong.</summary>
+    public const int Usage = 2;
+
+    public int ExitCode { get; } = exitCode;
+
+    public static CliError BadUsage(string message) => new(message, Usage);
+}

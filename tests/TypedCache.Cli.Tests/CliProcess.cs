@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace TypedCache.Cli.Tests;
+
+/// <summary>One run of the built typedcache tool; killed by PID when disposed if it is still running.</summary>
+internal sealed class CliProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(30);
+    private static readonly Lazy<string> Tool = new(FindTool);
+
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly Task _pumps;
+
+    private CliProcess(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Tool.Value);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        _process = Process.Start(start)!;
+        _pumps = Task.WhenAll(Pump(_process.StandardOutput, _stdout), Pump(_process.StandardError, _stderr));
+    }
+
+    public string Stdout
+    {
+        get { lock (_stdout) return _stdout.ToString(); }
+    }
+
+    public string Stderr
+    {
+        get { lock (_stderr) return _stderr.ToString(); }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static CliProcess Start(params string[] args) => new(args);
+
+    /// <summary>Runs the tool to completion (at most 30 s) with stdin closed.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        await using var run = Start(args);
+        run.CloseInput();
+        int code = await run.WaitForExitAsync();
+        return (code, run.Stdout, run.Stderr);
+    }
+
+    public void CloseInput() => _process.StandardInput.Close();
+
+    /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
+    public void Interrupt() => Assert.Equal(0, Kill(_process.Id, 2));
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var limit = new CancellationTokenSource(RunLimit);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"typedcache did not exit within {RunLimit.TotalSeconds} s; stdout: {Stdout} stderr: {Stderr}");
+        }
+        await _pumps;
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    private static async Task Pump(StreamReader reader, StringBuilder into)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lock (into)
+                into.AppendLine(line);
+        }
+    }
+
+    private static string FindTool()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TypedCache.sln")))
+            directory = directory.Parent;
+        Assert.NotNull(directory);
+        string tool = Path.Combine(directory.FullName, "src", "Cli", "bin", configuration, "net10.0", "TypedCache.Cli.dll");
+        Assert.True(File.Exists(tool), $"the built tool is not at {tool}");
+        return tool;
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
