@@ -47,8 +47,6 @@ internal sealed class EventLogPruner : IAsyncDisposable
         {
             while (!stop.IsCancellationRequested)
             {
-                // WaitAsync hands back a leadership already held even when stop is canceled: check it first.
-                stop.ThrowIfCancellationRequested();
                 CancellationToken lost = await _latch.WaitForLeadershipAsync(stop).ConfigureAwait(false);
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop, lost);
                 while (!leading.IsCancellationRequested)
