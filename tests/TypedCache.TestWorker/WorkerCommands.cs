@@ -6,6 +6,7 @@ internal static class WorkerCommands
     private static readonly Dictionary<string, Func<WorkerArguments, Task>> Commands = new(StringComparer.Ordinal)
     {
         ["lock-contend"] = LockContend.RunAsync,
+        ["engine-serve"] = EngineServe.RunAsync,
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -109,6 +109,22 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
     /// </summary>
     public bool IsAvailable(ReadOnlySpan<byte> key) => RouteOf(key).Client is not null;
 
+    /// <summary>
+    /// Waits until every member's connection is up, at most <paramref name="timeout"/>; members still down then are
+    /// left to node health (their keys are unavailable until they answer).
+    /// </summary>
+    public Task WaitForConnectionsAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(Volatile.Read(ref _topology).Nodes.Select(async node =>
+        {
+            try
+            {
+                await node.Client.WaitUntilConnectedAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MemcachedException)
+            {
+            }
+        }));
+
     /// <summary>Stops following membership and closes every connection.</summary>
     public async ValueTask DisposeAsync()
     {

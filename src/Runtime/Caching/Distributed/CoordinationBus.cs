@@ -1,0 +1,332 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using TypedCache.Coordination;
+using TypedCache.ZooKeeper;
+
+namespace TypedCache.Caching.Distributed;
+
+/// <summary>Called for each key another process (or this one) invalidated: the type's name and the key's parts.</summary>
+internal delegate void RemoteKeyHandler(string type, ReadOnlySpan<byte> keyParts);
+
+/// <summary>
+/// The engine's link to ZooKeeper: follows the type and tag versions and the invalidation event log, and sends this
+/// process's invalidations through one ordered queue. While ZooKeeper is unreachable the queue holds them (bounded:
+/// past <see cref="DistributedCacheOptions.InvalidationQueueCapacity"/> a key invalidation becomes a bump of its
+/// type, which invalidates more but never less) and sends them, in order, when it returns.
+/// </summary>
+internal sealed class CoordinationBus : IAsyncDisposable
+{
+    private const int MaxKeysPerEvent = 1000;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(1);
+
+    private readonly ZooKeeperClient _client;
+    private readonly DistributedCacheOptions _options;
+    private readonly TimeProvider _time;
+    private readonly EventLog _log;
+    private readonly VersionCounters _counters;
+    private readonly LinkedList<Pending> _queue = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private CoordinationBus(ZooKeeperClient client, CoordinationRoot root, DistributedCacheOptions options, TimeProvider time)
+    {
+        _client = client;
+        Root = root;
+        _options = options;
+        _time = time;
+        _log = new EventLog(root);
+        _counters = new VersionCounters(root);
+    }
+
+    public CoordinationRoot Root { get; }
+
+    /// <summary>How many invalidations wait to be sent.</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    public static async Task<CoordinationBus> StartAsync(
+        ZooKeeperSettings settings,
+        DistributedCacheOptions options,
+        TimeProvider time,
+        RemoteKeyHandler onKey,
+        Action onMissed,
+        Action<VersionKind, string, long> onVersion,
+        CancellationToken cancellationToken)
+    {
+        var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true }, cancellationToken).ConfigureAwait(false);
+        CoordinationBus? bus = null;
+        try
+        {
+            var root = await CoordinationRoot.OpenAsync(client, settings.Root, cancellationToken: cancellationToken).ConfigureAwait(false);
+            bus = new CoordinationBus(client, root, options, time);
+            var versions = await VersionWatcher.StartAsync(root, cancellationToken).ConfigureAwait(false);
+            bus._owned.Add(versions);
+            while (versions.Changes.TryRead(out var change))
+            {
+                onVersion(change.Kind, change.Name, change.Version);
+            }
+
+            var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
+            var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
+            bus._owned.Add(subscription);
+            var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
+            bus._owned.Add(latch);
+            bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
+            bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
+            bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
+            bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
+            return bus;
+        }
+        catch
+        {
+            if (bus is not null)
+            {
+                await bus.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Queues a key invalidation for every process's L1 and waits (bounded) until ZooKeeper has it.</summary>
+    public Task PublishKeyAsync(string type, string key, CancellationToken cancellationToken)
+    {
+        Pending pending;
+        lock (_queue)
+        {
+            pending = _queue.Count < _options.InvalidationQueueCapacity
+                ? new Pending(PendingKind.Key, type, key, null)
+                : new Pending(PendingKind.TypeBump, type, null, null);
+            _queue.AddLast(pending);
+        }
+
+        _signal.Release();
+        return WaitSentAsync(pending, cancellationToken);
+    }
+
+    /// <summary>Bumps a version: at once in this process, in ZooKeeper through the queue.</summary>
+    public Task BumpAsync(VersionKind kind, string name, StrongBox<long> local, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref local.Value);
+        var pending = new Pending(kind == VersionKind.Type ? PendingKind.TypeBump : PendingKind.TagBump, name, null, local);
+        lock (_queue)
+        {
+            _queue.AddLast(pending);
+        }
+
+        _signal.Release();
+        return WaitSentAsync(pending, cancellationToken);
+    }
+
+    /// <summary>Takes the ZooKeeper lock of one key.</summary>
+    /// <exception cref="InvalidOperationException">ZooKeeper is unreachable.</exception>
+    /// <exception cref="TimeoutException">The lock was not had within <paramref name="timeout"/>.</exception>
+    public async Task<IAsyncDisposable> LockAsync(string type, string key, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_client.State is not (ConnectionState.Connected or ConnectionState.Reconnected))
+        {
+            throw new InvalidOperationException($"ZooKeeper is unreachable ({_client.State}): the lock on {type} key '{key}' cannot be taken.");
+        }
+
+        try
+        {
+            return await DistributedLock.AcquireAsync(Root, Root.LockPath(type, key), timeout, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConnectionLossException exception)
+        {
+            throw new InvalidOperationException($"ZooKeeper became unreachable while taking the lock on {type} key '{key}'.", exception);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await _client.DisposeAsync().ConfigureAwait(false);
+        lock (_queue)
+        {
+            foreach (var pending in _queue)
+            {
+                pending.Sent.TrySetCanceled();
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task WaitSentAsync(Pending pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pending.Sent.Task.WaitAsync(_options.InvalidationSendTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // ZooKeeper is slow or away: the invalidation stays queued and is sent, in order, when it returns.
+        }
+    }
+
+    private static async Task FollowVersionsAsync(VersionWatcher versions, Action<VersionKind, string, long> onVersion)
+    {
+        await foreach (var change in versions.Changes.ReadAllAsync().ConfigureAwait(false))
+        {
+            onVersion(change.Kind, change.Name, change.Version);
+        }
+    }
+
+    private static async Task FollowEventsAsync(EventLogSubscription subscription, RemoteKeyHandler onKey, Action onMissed)
+    {
+        await foreach (var item in subscription.Items.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (item.Kind == EventLogItemKind.Missed)
+            {
+                onMissed();
+                continue;
+            }
+
+            foreach (var key in item.Keys)
+            {
+                onKey(key.Type, Encoding.ASCII.GetBytes(key.Key));
+            }
+        }
+    }
+
+    /// <summary>Sends the queue in order: consecutive key invalidations as one event, bumps one by one; retries while ZooKeeper is away.</summary>
+    private async Task SendAsync()
+    {
+        var retry = FirstRetry;
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _signal.WaitAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            while (!_stop.IsCancellationRequested && Next() is { Count: > 0 } batch)
+            {
+                try
+                {
+                    if (batch[0].Kind == PendingKind.Key)
+                    {
+                        await _log.AppendAsync([.. batch.Select(p => new KeyInvalidation(p.Name, p.Key!))], _stop.Token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        var kind = batch[0].Kind == PendingKind.TypeBump ? VersionKind.Type : VersionKind.Tag;
+                        var version = await _counters.BumpAsync(kind, batch[0].Name, _stop.Token).ConfigureAwait(false);
+                        if (batch[0].Local is { } local)
+                        {
+                            DistributedCacheEngine.RaiseTo(local, version);
+                        }
+                    }
+
+                    lock (_queue)
+                    {
+                        foreach (var sent in batch)
+                        {
+                            _queue.Remove(sent);
+                        }
+                    }
+
+                    foreach (var sent in batch)
+                    {
+                        sent.Sent.TrySetResult();
+                    }
+
+                    retry = FirstRetry;
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (KeeperException)
+                {
+                    try
+                    {
+                        await Task.Delay(retry, _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
+                }
+            }
+        }
+    }
+
+    /// <summary>The head of the queue: a run of key invalidations, or one bump.</summary>
+    private List<Pending> Next()
+    {
+        lock (_queue)
+        {
+            var batch = new List<Pending>();
+            foreach (var pending in _queue)
+            {
+                if (batch.Count > 0 && (pending.Kind != PendingKind.Key || batch[0].Kind != PendingKind.Key || batch.Count == MaxKeysPerEvent))
+                {
+                    break;
+                }
+
+                batch.Add(pending);
+                if (pending.Kind != PendingKind.Key)
+                {
+                    break;
+                }
+            }
+
+            return batch;
+        }
+    }
+
+    private enum PendingKind
+    {
+        Key,
+        TypeBump,
+        TagBump,
+    }
+
+    /// <summary>One queued invalidation and the task its caller waits on.</summary>
+    private sealed class Pending(PendingKind kind, string name, string? key, StrongBox<long>? local)
+    {
+        public PendingKind Kind { get; } = kind;
+
+        public string Name { get; } = name;
+
+        public string? Key { get; } = key;
+
+        public StrongBox<long>? Local { get; } = local;
+
+        public TaskCompletionSource Sent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

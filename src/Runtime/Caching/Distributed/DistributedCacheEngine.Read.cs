@@ -1,0 +1,364 @@
+using TypedCache.Cluster;
+using TypedCache.Memcached;
+
+namespace TypedCache.Caching.Distributed;
+
+internal sealed partial class DistributedCacheEngine
+{
+    /// <summary>What an L2 item holds for a reader.</summary>
+    private enum L2State
+    {
+        /// <summary>No usable value: missing, a lease placeholder, invalidated (<c>X</c>), corrupt, another schema, older tags, or past the fail-safe window.</summary>
+        Unusable,
+
+        /// <summary>A value within its TTL.</summary>
+        Fresh,
+
+        /// <summary>A value past its TTL but within the fail-safe window.</summary>
+        Stale,
+    }
+
+    /// <summary>A read of one L2 item, detached from the pooled buffer.</summary>
+    private readonly record struct L2Read<T>(L2State State, T? Value, long LogicalExpiryMs, ulong Cas, bool Found, bool Won, bool LeaseTaken, bool Available, byte[]? Envelope)
+        where T : class;
+
+    private MemcachedGetOptions LeaseOptions => new()
+    {
+        VivifyOnMissTtl = (int)Math.Ceiling(_options.LeaseTtl.TotalSeconds),
+    };
+
+    private MemcachedGetOptions LeaseOptionsFor(CacheTypeDescriptor type)
+    {
+        var recache = _options.FailSafeMaxAge + (_options.EagerRefreshThreshold is { } threshold ? type.Ttl * (1 - threshold) : TimeSpan.Zero);
+        var seconds = (int)Math.Floor(recache.TotalSeconds);
+        return seconds > 0 ? LeaseOptions with { RecacheBelowTtl = seconds } : LeaseOptions;
+    }
+
+    private async ValueTask<T?> ReadAsync<T, TKey>(TypeStore<T, TKey> store, TKey key, CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        await ReadyAsync(cancellationToken).ConfigureAwait(false);
+        var stamp = store.Capture(key);
+        var read = await ReadL2Async(store, store.MemcachedKey(key), default, keepStale: false, cancellationToken).ConfigureAwait(false);
+        if (read.State != L2State.Fresh)
+        {
+            return null;
+        }
+
+        store.PutLocal(key, read.Value!, stamp, LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
+        return read.Value;
+    }
+
+    private async ValueTask<T?> SingleFlightAsync<T, TKey, TState>(
+        TypeStore<T, TKey> store,
+        TKey key,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<T?>> loader,
+        CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var fresh = new Flight<T>();
+        var flight = store.Flights.GetOrAdd(key, fresh);
+        if (!ReferenceEquals(flight, fresh))
+        {
+            return await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await ReadyAsync(cancellationToken).ConfigureAwait(false);
+            var value = await ResolveAsync(store, key, state, loader, cancellationToken).ConfigureAwait(false);
+            store.Finish(key, flight, value);
+            return value;
+        }
+        catch (Exception exception)
+        {
+            store.Abort(key, flight, exception);
+            throw;
+        }
+    }
+
+    /// <summary>L2 with a lease, then the loader when this client won it (or nobody holds it).</summary>
+    private async ValueTask<T?> ResolveAsync<T, TKey, TState>(
+        TypeStore<T, TKey> store,
+        TKey key,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<T?>> loader,
+        CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var stamp = store.Capture(key);
+        var memcachedKey = store.MemcachedKey(key);
+        var read = await ReadL2Async(store, memcachedKey, LeaseOptionsFor(store.Type), keepStale: true, cancellationToken).ConfigureAwait(false);
+        if (read.State == L2State.Fresh)
+        {
+            store.PutLocal(key, read.Value!, stamp, LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
+            if (read.Won)
+            {
+                _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read.Cas, state, loader);
+            }
+
+            return read.Value;
+        }
+
+        var stale = read.State == L2State.Stale ? read : default;
+        if (!read.Available || read.Won || !read.LeaseTaken)
+        {
+            var target = new L2Target(memcachedKey, read.Available ? read.Cas : 0, read.Available);
+            return await LoadAsync(store, key, stamp, target, stale, state, loader, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (read.State == L2State.Stale)
+        {
+            return read.Value;
+        }
+
+        var waited = await WaitForLeaseHolderAsync(store, memcachedKey, cancellationToken).ConfigureAwait(false);
+        if (waited is not null)
+        {
+            store.PutLocal(key, waited.Value.Value!, stamp, LocalExpiry(store.Type, NowMs()), waited.Value.LogicalExpiryMs);
+            return waited.Value.Value;
+        }
+
+        // The lease holder took too long (or died): load without writing over its lease.
+        return await LoadAsync(store, key, stamp, new L2Target(memcachedKey, 0, Write: false), default, state, loader, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Polls the item a lease holder is loading, with backoff, until it holds a fresh value or <see cref="DistributedCacheOptions.LeaseWait"/> passes.</summary>
+    private async ValueTask<L2Read<T>?> WaitForLeaseHolderAsync<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var deadline = _time.GetTimestamp() + (long)(_options.LeaseWait.TotalSeconds * _time.TimestampFrequency);
+        var pause = FirstPoll;
+        while (_time.GetTimestamp() < deadline)
+        {
+            await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
+            pause = pause * 2 > LastPoll ? LastPoll : pause * 2;
+            var read = await ReadL2Async(store, memcachedKey, default, keepStale: false, cancellationToken).ConfigureAwait(false);
+            if (read.State == L2State.Fresh)
+            {
+                return read;
+            }
+
+            if (!read.Found)
+            {
+                // The holder released its lease without a value (its loader found nothing or failed).
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private async ValueTask<L2Read<T>> ReadL2Async<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, MemcachedGetOptions options, bool keepStale, CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var reply = await Cluster.GetAsync(memcachedKey, options, cancellationToken).ConfigureAwait(false);
+        if (!reply.IsAvailable)
+        {
+            return default;
+        }
+
+        using var result = reply.Value;
+        return Classify(store, result, keepStale);
+    }
+
+    /// <summary>Reads an L2 item: parses the envelope, checks schema and tags, decodes; never throws on bad bytes.</summary>
+    private L2Read<T> Classify<T, TKey>(TypeStore<T, TKey> store, in MemcachedGetResult result, bool keepStale)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var state = L2State.Unusable;
+        T? value = null;
+        long logicalExpiry = 0;
+        byte[]? envelope = null;
+        if (result.Found && !result.Stale)
+        {
+            var bytes = result.Value;
+            if (CacheEnvelope.TryParse(bytes.Span, store.Type.SchemaHash, out var header) == EnvelopeParseResult.Ok &&
+                store.TagsCurrent(bytes.Span, header.TagCount) &&
+                store.TryDecode(bytes[header.PayloadOffset..], out value))
+            {
+                var now = NowMs();
+                logicalExpiry = header.LogicalExpiryMs;
+                state = logicalExpiry > now ? L2State.Fresh
+                    : logicalExpiry + (long)_options.FailSafeMaxAge.TotalMilliseconds > now ? L2State.Stale
+                    : L2State.Unusable;
+                if (state == L2State.Stale && keepStale)
+                {
+                    envelope = bytes.ToArray();
+                }
+            }
+        }
+
+        return new L2Read<T>(state, state == L2State.Unusable ? null : value, logicalExpiry, result.Cas, result.Found, result.Won, result.LeaseTaken, Available: true, envelope);
+    }
+
+    /// <summary>Where a loaded value goes in L2: the key, the CAS it must still have (0: add only), and whether to write at all.</summary>
+    private readonly record struct L2Target(byte[] Key, ulong Cas, bool Write);
+
+    /// <summary>Calls the loader with fail-safe and timeouts, then stores the value in L2 (conditionally) and L1.</summary>
+    private async ValueTask<T?> LoadAsync<T, TKey, TState>(
+        TypeStore<T, TKey> store,
+        TKey key,
+        Stamp stamp,
+        L2Target target,
+        L2Read<T> stale,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<T?>> loader,
+        CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var timeout = LoaderTimeout(stale.Value is not null);
+        Task<T?>? loading = null;
+        T? value;
+        try
+        {
+            var pending = loader(key, state, cancellationToken);
+            if (timeout == Timeout.InfiniteTimeSpan || pending.IsCompleted)
+            {
+                value = await pending.ConfigureAwait(false);
+            }
+            else
+            {
+                loading = pending.AsTask();
+                if (!await CompletesWithinAsync(loading, timeout, cancellationToken).ConfigureAwait(false))
+                {
+                    _ = StoreWhenLoadedAsync(loading, store, key, stamp, target);
+                    return stale.Value ?? throw new TimeoutException(
+                        $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
+                }
+
+                value = await loading.ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (stale.Value is not null && exception is not OperationCanceledException)
+        {
+            return await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false);
+        }
+
+        await StoreAsync(store, key, stamp, target, value, CancellationToken.None).ConfigureAwait(false);
+        return value;
+    }
+
+    private TimeSpan LoaderTimeout(bool hasStale)
+    {
+        var hard = _options.HardTimeout;
+        if (!hasStale || _options.SoftTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return hard;
+        }
+
+        return hard == Timeout.InfiniteTimeSpan || _options.SoftTimeout < hard ? _options.SoftTimeout : hard;
+    }
+
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timer = Task.Delay(timeout, _time, delay.Token);
+        var first = await Task.WhenAny(task, timer).ConfigureAwait(false);
+        await delay.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == task;
+    }
+
+    /// <summary>
+    /// Serves a stale value after the loader failed: L1 keeps it for the throttle, and its L2 item is written back as
+    /// it was (same logical expiry, the rest of its window as TTL) so that the lease clears and a later reader retries.
+    /// </summary>
+    private async ValueTask<T?> ServeStaleAsync<T, TKey>(TypeStore<T, TKey> store, TKey key, Stamp stamp, L2Target target, L2Read<T> stale)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var now = NowMs();
+        var windowEnd = stale.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds;
+        store.PutLocal(key, stale.Value!, stamp, Math.Min(now + (long)_options.FailSafeThrottle.TotalMilliseconds, windowEnd), stale.LogicalExpiryMs);
+        var remaining = (int)((windowEnd - now) / 1000);
+        if (target.Write && target.Cas != 0 && stale.Envelope is not null && remaining > 0)
+        {
+            await Cluster.SetAsync(target.Key, stale.Envelope, new MemcachedStoreOptions { Ttl = remaining, CompareCas = target.Cas }, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return stale.Value;
+    }
+
+    private async Task StoreWhenLoadedAsync<T, TKey>(Task<T?> loading, TypeStore<T, TKey> store, TKey key, Stamp stamp, L2Target target)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        try
+        {
+            var value = await loading.ConfigureAwait(false);
+            await StoreAsync(store, key, stamp, target, value, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A background load that fails leaves the stale value (or nothing) in place; the next miss retries.
+        }
+    }
+
+    private async Task RefreshInBackgroundAsync<T, TKey, TState>(
+        TypeStore<T, TKey> store,
+        TKey key,
+        Stamp stamp,
+        byte[] memcachedKey,
+        ulong cas,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<T?>> loader)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        try
+        {
+            var value = await loader(key, state, _disposed.Token).ConfigureAwait(false);
+            await StoreAsync(store, key, stamp, new L2Target(memcachedKey, cas, Write: true), value, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // An eager refresh that fails leaves the current value; it is retried past the TTL by the next miss.
+        }
+    }
+
+    /// <summary>
+    /// Stores a loaded value: in L2 only if the item still has the CAS read before loading (so an invalidation or a
+    /// newer write in between wins), and in L1 unless the key was invalidated meanwhile. A load that found nothing
+    /// releases its lease.
+    /// </summary>
+    private async ValueTask StoreAsync<T, TKey>(TypeStore<T, TKey> store, TKey key, Stamp stamp, L2Target target, T? value, CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        if (value is null)
+        {
+            if (target.Write && target.Cas != 0)
+            {
+                await Cluster.DeleteAsync(target.Key, new MemcachedDeleteOptions { CompareCas = target.Cas }, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var now = NowMs();
+        var logicalExpiry = now + (long)store.Type.Ttl.TotalMilliseconds;
+        if (target.Write)
+        {
+            var options = target.Cas != 0
+                ? new MemcachedStoreOptions { Ttl = L2TtlSeconds(store.Type), CompareCas = target.Cas }
+                : new MemcachedStoreOptions { Ttl = L2TtlSeconds(store.Type), Mode = MemcachedStoreMode.Add };
+            var reply = await Cluster.SetAsync(target.Key, store.Encode(value, stamp, logicalExpiry), options, cancellationToken).ConfigureAwait(false);
+            if (reply.IsAvailable && reply.Value.Status is MemcachedStatus.Exists or MemcachedStatus.NotFound or MemcachedStatus.NotStored)
+            {
+                // Invalidated or rewritten while this value loaded: the newer state wins, also in L1.
+                return;
+            }
+        }
+
+        store.PutLocal(key, value, stamp, LocalExpiry(store.Type, now), logicalExpiry);
+    }
+}

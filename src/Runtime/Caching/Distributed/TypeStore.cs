@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using BitFaster.Caching.Lru;
+using MessagePack;
+
+namespace TypedCache.Caching.Distributed;
+
+/// <summary>What the engine needs of a type store without knowing its generic arguments: remote key invalidation.</summary>
+internal interface ITypeStore
+{
+    /// <summary>Drops the in-process entry (and any load in flight) of the key whose parts are <paramref name="keyParts"/>.</summary>
+    void InvalidateLocal(ReadOnlySpan<byte> keyParts);
+}
+
+/// <summary>
+/// The versions an entry or a load was stamped with: the type's and its tags', the engine's epoch (moved when
+/// invalidation events were missed) and the key's bucket counter (moved when any key of the bucket is invalidated).
+/// </summary>
+internal sealed class Stamp(long typeVersion, long[] tagVersions, long epoch, int bucket, int bucketVersion)
+{
+    public long TypeVersion { get; } = typeVersion;
+
+    public long[] TagVersions { get; } = tagVersions;
+
+    public long Epoch { get; } = epoch;
+
+    public int Bucket { get; } = bucket;
+
+    public int BucketVersion { get; } = bucketVersion;
+}
+
+/// <summary>An in-process entry: the shared value, the stamp it was stored under, and when it leaves L1.</summary>
+internal sealed class LocalEntry<T>(T value, Stamp stamp, long localExpiryMs, long logicalExpiryMs)
+    where T : class
+{
+    public T Value { get; } = value;
+
+    public Stamp Stamp { get; } = stamp;
+
+    public long LocalExpiryMs { get; } = localExpiryMs;
+
+    public long LogicalExpiryMs { get; } = logicalExpiryMs;
+}
+
+/// <summary>A load in flight for one key; callers that miss meanwhile share its outcome.</summary>
+internal sealed class Flight<T>
+    where T : class
+{
+    public TaskCompletionSource<T?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// Everything the engine holds for one cached type: its L1 (a bounded LRU keyed by the key struct), its loads in
+/// flight, its version boxes and its key buckets.
+/// </summary>
+/// <remarks>
+/// Key invalidations from other processes arrive as text; rather than index L1 by text, each key hashes to one of
+/// <see cref="BucketCount"/> counters, an entry remembers its bucket's counter, and an invalidation moves the counter:
+/// every entry of that bucket becomes a miss (a few extra L2 reads) and a load in flight does not store its result.
+/// </remarks>
+internal sealed class TypeStore<T, TKey> : ITypeStore
+    where T : class
+    where TKey : struct, ICacheKey<TKey>
+{
+    private const int BucketCount = 4096;
+    private const int StackLimit = 512;
+
+    private readonly StrongBox<long> _typeVersion;
+    private readonly StrongBox<long>[] _tagVersions;
+    private readonly StrongBox<long> _epoch;
+    private readonly int[] _buckets = new int[BucketCount];
+    private readonly string _prefix;
+    private KeyHead _head;
+
+    public TypeStore(CacheTypeDescriptor<T, TKey> type, string prefix, int localCapacity, StrongBox<long> typeVersion, StrongBox<long>[] tagVersions, StrongBox<long> epoch)
+    {
+        Type = type;
+        _prefix = prefix;
+        _typeVersion = typeVersion;
+        _tagVersions = tagVersions;
+        _epoch = epoch;
+        Local = localCapacity == 0 ? null : new ConcurrentLru<TKey, LocalEntry<T>>(Math.Max(localCapacity, 3));
+        _head = new KeyHead(-1, []);
+    }
+
+    public CacheTypeDescriptor<T, TKey> Type { get; }
+
+    public ConcurrentLru<TKey, LocalEntry<T>>? Local { get; }
+
+    public ConcurrentDictionary<TKey, Flight<T>> Flights { get; } = new();
+
+    public long TypeVersion => Volatile.Read(ref _typeVersion.Value);
+
+    /// <summary>The L1 value of <paramref name="key"/> when its stamp is current and it has not expired.</summary>
+    public bool TryGetLocal(in TKey key, long nowMs, out T? value)
+    {
+        if (Local is { } local && local.TryGet(key, out var entry))
+        {
+            if (entry.LocalExpiryMs > nowMs && IsCurrent(entry.Stamp))
+            {
+                value = entry.Value;
+                return true;
+            }
+
+            local.TryRemove(key);
+        }
+
+        value = null;
+        return false;
+    }
+
+    /// <summary>Stores an L1 entry unless its stamp is already out of date (invalidated while it loaded).</summary>
+    public void PutLocal(in TKey key, T value, Stamp stamp, long localExpiryMs, long logicalExpiryMs)
+    {
+        if (Local is { } local && IsCurrent(stamp))
+        {
+            local.AddOrUpdate(key, new LocalEntry<T>(value, stamp, localExpiryMs, logicalExpiryMs));
+            if (!IsCurrent(stamp))
+            {
+                local.TryRemove(key);
+            }
+        }
+    }
+
+    /// <summary>Ends a load in flight with its value: waiters get it.</summary>
+    public void Finish(in TKey key, Flight<T> flight, T? value)
+    {
+        Flights.TryRemove(KeyValuePair.Create(key, flight));
+        flight.Completion.TrySetResult(value);
+    }
+
+    /// <summary>Ends a load in flight with its failure: every waiter gets the exception (or the cancellation).</summary>
+    public void Abort(in TKey key, Flight<T> flight, Exception exception)
+    {
+        Flights.TryRemove(KeyValuePair.Create(key, flight));
+        if (exception is OperationCanceledException canceled)
+        {
+            flight.Completion.TrySetCanceled(canceled.CancellationToken);
+        }
+        else
+        {
+            flight.Completion.TrySetException(exception);
+        }
+    }
+
+    /// <summary>The stamp for a load of <paramref name="key"/> starting now.</summary>
+    public Stamp Capture(in TKey key)
+    {
+        var bucket = BucketOf(key);
+        var tags = _tagVersions.Length == 0 ? [] : new long[_tagVersions.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = Volatile.Read(ref _tagVersions[i].Value);
+        }
+
+        return new Stamp(TypeVersion, tags, Volatile.Read(ref _epoch.Value), bucket, Volatile.Read(ref _buckets[bucket]));
+    }
+
+    /// <summary>Whether an envelope's tag versions are the current ones.</summary>
+    public bool TagsCurrent(ReadOnlySpan<byte> envelope, int tagCount)
+    {
+        if (tagCount != _tagVersions.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < tagCount; i++)
+        {
+            if (CacheEnvelope.TagVersion(envelope, i) != Volatile.Read(ref _tagVersions[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Moves the key's bucket: its L1 entry and loads in flight no longer count.</summary>
+    public void InvalidateLocal(in TKey key)
+    {
+        Interlocked.Increment(ref _buckets[BucketOf(key)]);
+        Local?.TryRemove(key);
+    }
+
+    public void InvalidateLocal(ReadOnlySpan<byte> keyParts) => Interlocked.Increment(ref _buckets[Bucket(keyParts)]);
+
+    /// <summary>The memcached key of <paramref name="key"/> under the type's current version.</summary>
+    public byte[] MemcachedKey(in TKey key)
+    {
+        var head = Head();
+        Span<byte> buffer = stackalloc byte[CacheKeys.MaxLength];
+        var length = CacheKeys.Write(buffer, head, key);
+        return buffer[..length].ToArray();
+    }
+
+    /// <summary>The key's parts as text, as they travel in invalidation events and lock paths.</summary>
+    public static string PartsText(in TKey key)
+    {
+        var max = key.MaxPartsLength;
+        byte[]? rented = null;
+        var buffer = max <= StackLimit ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            return System.Text.Encoding.ASCII.GetString(buffer[..key.WriteParts(buffer)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Serializes an envelope holding <paramref name="value"/>.</summary>
+    public byte[] Encode(T value, Stamp stamp, long logicalExpiryMs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        CacheEnvelope.WriteHeader(buffer, Type.SchemaHash, logicalExpiryMs, stamp.TagVersions);
+        var writer = new MessagePackWriter(buffer);
+        Type.Formatter.Serialize(ref writer, value, MessagePackSerializerOptions.Standard);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads an envelope's payload; false (never an exception) when the payload is corrupt.</summary>
+    public bool TryDecode(ReadOnlyMemory<byte> payload, out T? value)
+    {
+        try
+        {
+            var reader = new MessagePackReader(payload);
+            value = Type.Formatter.Deserialize(ref reader, MessagePackSerializerOptions.Standard);
+            return value is not null && reader.End;
+        }
+        catch (MessagePackSerializationException)
+        {
+            value = null;
+            return false;
+        }
+        catch (EndOfStreamException)
+        {
+            value = null;
+            return false;
+        }
+    }
+
+    private bool IsCurrent(Stamp stamp)
+    {
+        if (stamp.TypeVersion != Volatile.Read(ref _typeVersion.Value) ||
+            stamp.Epoch != Volatile.Read(ref _epoch.Value) ||
+            stamp.BucketVersion != Volatile.Read(ref _buckets[stamp.Bucket]))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _tagVersions.Length; i++)
+        {
+            if (stamp.TagVersions[i] != Volatile.Read(ref _tagVersions[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private byte[] Head()
+    {
+        var version = TypeVersion;
+        var head = Volatile.Read(ref _head);
+        if (head.Version != version)
+        {
+            head = new KeyHead(version, CacheKeys.Head(_prefix, Type, version));
+            Volatile.Write(ref _head, head);
+        }
+
+        return head.Bytes;
+    }
+
+    private static int BucketOf(in TKey key)
+    {
+        var max = key.MaxPartsLength;
+        byte[]? rented = null;
+        var buffer = max <= StackLimit ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            return Bucket(buffer[..key.WriteParts(buffer)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>FNV-1a of the key's parts, folded onto the buckets.</summary>
+    private static int Bucket(ReadOnlySpan<byte> parts)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in parts)
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return (int)((hash ^ (hash >> 32)) & (BucketCount - 1));
+    }
+
+    private sealed record KeyHead(long Version, byte[] Bytes);
+}

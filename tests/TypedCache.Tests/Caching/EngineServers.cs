@@ -1,0 +1,46 @@
+using TypedCache.Testing;
+using TypedCache.TestWorker;
+
+namespace TypedCache.Tests.Caching;
+
+/// <summary>One memcached server and one ZooKeeper member shared by a test class; stopped by PID when the class ends.</summary>
+public sealed class EngineServers : IAsyncLifetime
+{
+    public MemcachedServer Memcached { get; private set; } = null!;
+
+    public ZooKeeperEnsemble ZooKeeper { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Memcached = await MemcachedServer.StartAsync();
+        ZooKeeper = await ZooKeeperEnsemble.StartAsync(1);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Memcached.DisposeAsync();
+        await ZooKeeper.DisposeAsync();
+    }
+
+    /// <summary>A ZooKeeper root and key prefix of their own, so that tests sharing the servers do not see each other.</summary>
+    public static string NewName() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A context on the shared memcached server (and ZooKeeper when <paramref name="zooKeeper"/>).</summary>
+    public EngineCache Context(string prefix, bool zooKeeper = false, TimeProvider? time = null, Action<DistributedCacheOptions>? configure = null)
+    {
+        var builder = new CacheContextOptionsBuilder<EngineCache>()
+            .UseKeyPrefix(prefix)
+            .UseMemcached([Memcached.Endpoint], configure);
+        if (zooKeeper)
+        {
+            builder.UseZooKeeper(ZooKeeper.ConnectString, "/typedcache/" + prefix);
+        }
+
+        if (time is not null)
+        {
+            builder.UseTimeProvider(time);
+        }
+
+        return new EngineCache(builder.Options);
+    }
+}
