@@ -94,7 +94,7 @@ public class MemcachedFaultTests
         var error = await Assert.ThrowsAsync<MemcachedException>(() => MemcachedClient.ConnectAsync("127.0.0.1", port, FastFailing));
         Assert.Equal(MemcachedErrorKind.ConnectionFailed, error.Kind);
         Assert.NotNull(error.InnerException);
-        Assert.InRange(started.Elapsed, FastFailing.ConnectTimeout, FastFailing.ConnectTimeout + TimeSpan.FromSeconds(5));
+        Assert.InRange(started.Elapsed, TimeSpan.Zero, FastFailing.ConnectTimeout + TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public class MemcachedRelayFaultTests(MemcachedServerFixture fixture) : IClassFi
     [Fact]
     public async Task A_value_longer_than_the_item_size_limit_is_a_protocol_error_not_a_huge_allocation()
     {
-        // Trusting the length would rent a 2 GB buffer and wait for bytes that never come (a timeout, not a protocol error).
+        // Trusting the length would rent a 2 GB buffer for bytes that never come.
         var error = await InFlightCallsFailAsync(relay => relay.ToClient.Inject("VA 2147483000 f1\r\n"u8), MemcachedErrorKind.ProtocolError);
         Assert.Contains("item size limit", error.Message);
         Assert.Contains("VA 2147483000", error.Message);
