@@ -56,7 +56,7 @@ public class MetaProtocolBenchmarks
     [Benchmark]
     public ulong ParseHit()
     {
-        MetaResponseParser.TryParse(_hit, out var response, out _);
+        MetaResponseParser.TryParse(_hit, int.MaxValue, out var response, out _);
         MetaFlags.TryParse(response.Text, out var flags);
         return flags.Cas + (ulong)response.Value.Length;
     }
@@ -66,7 +66,7 @@ public class MetaProtocolBenchmarks
     {
         long sum = 0;
         ReadOnlySpan<byte> input = _batch;
-        while (MetaResponseParser.TryParse(input, out var response, out int consumed) == MetaParseStatus.Complete)
+        while (MetaResponseParser.TryParse(input, int.MaxValue, out var response, out int consumed) == MetaParseStatus.Complete)
         {
             MetaFlags.TryParse(response.Text, out var flags);
             sum += flags.Opaque + response.Value.Length;

@@ -118,7 +118,7 @@ public sealed partial class MemcachedClient : IAsyncDisposable
                 delay = NextBackoff();
                 continue;
             }
-            TaskCompletionSource connected;
+            TaskCompletionSource? connected = null;
             lock (_gate)
             {
                 if (_disposed.IsCancellationRequested)
@@ -126,8 +126,20 @@ public sealed partial class MemcachedClient : IAsyncDisposable
                     connection.Close();
                     return;
                 }
-                Volatile.Write(ref _connection, connection);
-                connected = _connected;
+                // A connection that faulted before it was stored was ignored by OnConnectionFault (it was not the
+                // current one yet), so storing it would leave the client on a dead connection with nothing reconnecting.
+                // A fault after this check finds it stored and reconnects.
+                if (!connection.IsFaulted)
+                {
+                    Volatile.Write(ref _connection, connection);
+                    connected = _connected;
+                }
+            }
+            if (connected is null)
+            {
+                Volatile.Write(ref _lastError, connection.Failure);
+                delay = NextBackoff();
+                continue;
             }
             connected.TrySetResult();
             return;

@@ -37,23 +37,40 @@ internal sealed partial class MemcachedConnection
                 Interlocked.Decrement(ref _parkedReaders);
                 if (IsFaulted)
                 {
-                    ReturnReadBuffer();
+                    StopReading();
                     _readTurn.Release();
                     return;
                 }
             }
             bool open = ReadUntilAnswered(answered);
+            if (!open)
+                StopReading();
             // Hand the read loop over only to a parked partner. If the partner is still busy with a caller's code (which
             // may even block on another request), keep reading here and wake these callers on the thread pool instead.
             leading = open && Volatile.Read(ref _parkedReaders) == 0;
             if (!leading)
                 _readTurn.Release();
             for (int i = 0; i < answered.Count; i++)
+            {
                 answered[i].Signal(inline: i == 0 && !leading);
+                // Let go only after Signal: a request its caller already cancelled goes back to its pool once both
+                // owners let go, and Signal must never run on an object another caller has taken since.
+                answered[i].OnDequeued();
+            }
             answered.Clear();
             if (!open)
                 return;
         }
+    }
+
+    /// <summary>
+    /// Holding the read turn, once the connection is faulted: fails every request in flight and returns the receive
+    /// buffer. Only the read loop fails requests, so none is failed while its response is being consumed.
+    /// </summary>
+    private void StopReading()
+    {
+        FailInFlight();
+        ReturnReadBuffer();
     }
 
     /// <summary>
@@ -122,12 +139,13 @@ internal sealed partial class MemcachedConnection
     {
         while (_readStart < _readEnd)
         {
-            var status = MetaResponseParser.TryParse(buffer.AsSpan(_readStart, _readEnd - _readStart), out var response, out int consumed);
+            var status = MetaResponseParser.TryParse(buffer.AsSpan(_readStart, _readEnd - _readStart), _maxValueLength, out var response, out int consumed);
             if (status == MetaParseStatus.Incomplete)
                 return consumed;
             if (status == MetaParseStatus.Invalid)
             {
-                Fault(MemcachedErrorKind.ProtocolError, "unparseable response: " + Printable(buffer.AsSpan(_readStart, _readEnd - _readStart)), null);
+                Fault(MemcachedErrorKind.ProtocolError, $"unparseable response (a malformed line, or a value longer than the item size limit of {_maxValueLength} bytes): "
+                    + Printable(buffer.AsSpan(_readStart, _readEnd - _readStart)), null);
                 return -1;
             }
             if (!Dispatch(response, answered))
@@ -160,19 +178,12 @@ internal sealed partial class MemcachedConnection
         }
         if (outcome == ResponseOutcome.More)
             return true;
+        // Only the read loop takes requests off the queue, so the head is still this request. The caller is woken,
+        // and the request let go, by the reader thread once it has handed the read loop over.
         answered.Add(head);
-        bool dequeued = false;
         lock (_sync)
-        {
-            if (_fault is null && _inFlight.TryPeek(out var current) && current == head)
-            {
-                _inFlight.Dequeue();
-                dequeued = true;
-            }
-        }
-        if (dequeued)
-            head.OnDequeued();
-        return dequeued;
+            _inFlight.Dequeue();
+        return true;
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)

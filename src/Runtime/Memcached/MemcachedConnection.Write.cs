@@ -10,6 +10,8 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
     private PooledBufferWriter _pending = new();
     private PooledBufferWriter _sending = new();
     private bool _flushing;
+    // Where the request being written starts in _pending, so a request that cannot be written whole is cut off.
+    private int _writeStart;
 
     /// <summary>
     /// Takes the write lock and hands out the buffer to write one whole request into; <see cref="EndWrite"/> or
@@ -24,6 +26,7 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
             writer = null!;
             return false;
         }
+        _writeStart = _pending.WrittenCount;
         writer = _pending;
         return true;
     }
@@ -40,9 +43,13 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
             Flush(inline: true);
     }
 
-    /// <summary>A request could not be written whole: the buffer may hold part of it, so the connection must go.</summary>
+    /// <summary>
+    /// A request could not be written whole: its partial bytes are cut off before the lock is released (a concurrent
+    /// flusher must never send them), and the connection is closed.
+    /// </summary>
     public void AbortWrite(Exception error)
     {
+        _pending.Truncate(_writeStart);
         Monitor.Exit(_sync);
         Fault(MemcachedErrorKind.ProtocolError, "a request could not be written whole", error);
     }
@@ -104,7 +111,11 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
     private void OnSendFailed(Exception error)
     {
         lock (_sync)
+        {
             _flushing = false;
+            // Another thread may have faulted the connection during the send and left the buffers to this flusher.
+            ReleaseWriteBuffersIfFaulted();
+        }
         Fault(MemcachedErrorKind.ConnectionFailed, "sending failed: " + error.Message, error);
     }
 

@@ -14,10 +14,12 @@ internal sealed partial class MemcachedConnection
     private readonly Queue<PendingRequest> _inFlight = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
+    private readonly int _maxValueLength;
     private readonly Action<MemcachedConnection, MemcachedException> _onFault;
     private readonly long _openedAt;
     private ITimer? _heartbeat;
     private MemcachedException? _fault;
+    private string? _faultDetail;
 
     private MemcachedConnection(Socket socket, string server, MemcachedClientOptions options, Action<MemcachedConnection, MemcachedException> onFault)
     {
@@ -25,6 +27,7 @@ internal sealed partial class MemcachedConnection
         Server = server;
         _time = options.TimeProvider;
         _timeout = options.OperationTimeout;
+        _maxValueLength = options.MaxItemSizeBytes;
         _onFault = onFault;
         _openedAt = _time.GetTimestamp();
     }
@@ -37,6 +40,9 @@ internal sealed partial class MemcachedConnection
 
     /// <summary>Whether the connection has been torn down.</summary>
     public bool IsFaulted => Volatile.Read(ref _fault) is not null;
+
+    /// <summary>Why the connection was torn down; <see langword="null"/> while it is up.</summary>
+    public MemcachedException? Failure => Volatile.Read(ref _fault);
 
     /// <summary>Opens a TCP connection and starts its read loop and timeout heartbeat.</summary>
     public static async Task<MemcachedConnection> OpenAsync(string host, int port, string server, MemcachedClientOptions options,
@@ -83,26 +89,44 @@ internal sealed partial class MemcachedConnection
                 new TimeoutException($"memcached {Server} did not answer within {_timeout.TotalMilliseconds:0} ms."));
     }
 
-    /// <summary>Closes the connection (once) and fails every request in flight with a <see cref="MemcachedException"/> of <paramref name="kind"/>.</summary>
+    /// <summary>
+    /// Closes the connection (once): every request in flight fails with a <see cref="MemcachedException"/> of
+    /// <paramref name="kind"/>. Any thread may call this; it only records the fault and closes the socket, which ends
+    /// the read loop's receive, and the read loop fails the requests. So a request is never failed while the read loop
+    /// is inside its <see cref="PendingRequest.OnResponse"/>.
+    /// </summary>
     public void Fault(MemcachedErrorKind kind, string detail, Exception? cause)
     {
-        PendingRequest[] failed;
         MemcachedException fault;
         lock (_sync)
         {
             if (_fault is not null)
                 return;
             fault = new MemcachedException(Server, "connection", kind, detail, cause);
+            _faultDetail = detail;
             Volatile.Write(ref _fault, fault);
-            failed = _inFlight.ToArray();
-            _inFlight.Clear();
             ReleaseWriteBuffers();
         }
         _heartbeat?.Dispose();
         _socket.Dispose();
-        foreach (var request in failed)
-            request.OnFailure(new MemcachedException(Server, request.Command, kind, detail, cause));
         _onFault(this, fault);
+    }
+
+    /// <summary>
+    /// Read loop only, after a fault: fails every request in flight. No request can join the queue any more
+    /// (<see cref="TryBeginWrite"/> refuses once faulted), so this runs once with effect.
+    /// </summary>
+    private void FailInFlight()
+    {
+        PendingRequest[] failed;
+        lock (_sync)
+        {
+            failed = _inFlight.ToArray();
+            _inFlight.Clear();
+        }
+        var fault = _fault!;
+        foreach (var request in failed)
+            request.OnFailure(new MemcachedException(Server, request.Command, fault.Kind, _faultDetail!, fault.InnerException));
     }
 
     /// <summary>Closes the connection because its client is being disposed; requests in flight fail.</summary>

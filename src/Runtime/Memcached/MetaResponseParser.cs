@@ -77,9 +77,11 @@ internal static class MetaResponseParser
     /// <summary>
     /// Parses one frame from the start of <paramref name="input"/>. On <see cref="MetaParseStatus.Complete"/>,
     /// <paramref name="consumed"/> is the frame's length; on <see cref="MetaParseStatus.Incomplete"/>, it is the least
-    /// total number of bytes the frame needs (so a caller can grow its buffer before a large value arrives).
+    /// total number of bytes the frame needs (so a caller can grow its buffer before a large value arrives). A
+    /// <c>VA</c> announcing more than <paramref name="maxValueLength"/> bytes (the server's item size limit) is
+    /// <see cref="MetaParseStatus.Invalid"/>: no real server sends it, and trusting it would allocate up to 2 GB.
     /// </summary>
-    public static MetaParseStatus TryParse(ReadOnlySpan<byte> input, out MetaResponse response, out int consumed)
+    public static MetaParseStatus TryParse(ReadOnlySpan<byte> input, int maxValueLength, out MetaResponse response, out int consumed)
     {
         response = default;
         int lf = input.Length > MaxLineLength ? input[..MaxLineLength].IndexOf((byte)'\n') : input.IndexOf((byte)'\n');
@@ -104,7 +106,7 @@ internal static class MetaResponseParser
             switch ((line[0] << 8) | line[1])
             {
                 case ('V' << 8) | 'A':
-                    return ParseValue(input, rest, lineEnd, out response, out consumed);
+                    return ParseValue(input, rest, lineEnd, maxValueLength, out response, out consumed);
                 case ('H' << 8) | 'D': code = MetaResponseCode.Header; break;
                 case ('E' << 8) | 'N': code = MetaResponseCode.Miss; break;
                 case ('N' << 8) | 'F': code = MetaResponseCode.NotFound; break;
@@ -138,7 +140,7 @@ internal static class MetaResponseParser
         return MetaParseStatus.Complete;
     }
 
-    private static MetaParseStatus ParseValue(ReadOnlySpan<byte> input, ReadOnlySpan<byte> rest, int lineEnd,
+    private static MetaParseStatus ParseValue(ReadOnlySpan<byte> input, ReadOnlySpan<byte> rest, int lineEnd, int maxValueLength,
         out MetaResponse response, out int consumed)
     {
         response = default;
@@ -146,7 +148,8 @@ internal static class MetaResponseParser
         int space = rest.IndexOf((byte)' ');
         var lengthText = space < 0 ? rest : rest[..space];
         if (lengthText.IsEmpty || lengthText[0] == (byte)'-'
-            || !Utf8Parser.TryParse(lengthText, out int length, out int used) || used != lengthText.Length)
+            || !Utf8Parser.TryParse(lengthText, out int length, out int used) || used != lengthText.Length
+            || length > maxValueLength)
             return MetaParseStatus.Invalid;
         long frameEnd = (long)lineEnd + length + 2;
         if (frameEnd > int.MaxValue)

@@ -27,6 +27,14 @@ internal sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWr
         }
     }
 
+    /// <summary>Forgets everything written after the first <paramref name="count"/> bytes.</summary>
+    public void Truncate(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, WrittenCount);
+        WrittenCount = count;
+    }
+
     /// <inheritdoc/>
     public void Advance(int count)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using TypedCache.Memcached;
 using TypedCache.Testing;
@@ -49,18 +48,8 @@ internal static class MemcachedTestSupport
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing the test after <paramref name="timeout"/>.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var interval = TimeSpan.FromMilliseconds(5);
-        while (!await condition())
-        {
-            if (Stopwatch.GetElapsedTime(started) > timeout)
-                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting for {what}");
-            await Task.Delay(interval);
-            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
-        }
-    }
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        Assert.True(await Poll.UntilAsync(_ => condition(), timeout, CancellationToken.None), $"timed out after {timeout.TotalSeconds:0.#} s waiting for {what}");
 
     /// <summary>Polls until a get succeeds on <paramref name="client"/> (the connection is back and answering).</summary>
     public static Task UntilAnsweringAsync(MemcachedClient client, TimeSpan timeout) => UntilAsync(async () =>

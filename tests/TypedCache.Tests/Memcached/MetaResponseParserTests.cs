@@ -7,6 +7,9 @@ public class MetaResponseParserTests
 {
     private static byte[] B(string s) => Encoding.Latin1.GetBytes(s);
 
+    /// <summary>memcached's default item size limit, the client's default <c>MaxItemSizeBytes</c>.</summary>
+    private const int MaxValue = 1024 * 1024;
+
     /// <summary>One frame of every response kind, with the code, text and value it must parse to (bytes from protocols.md's transcripts).</summary>
     public static TheoryData<string, string, string, string?> Frames => new()
     {
@@ -36,7 +39,7 @@ public class MetaResponseParserTests
     public void Parses_a_whole_frame_and_reports_every_prefix_as_incomplete(string frame, string code, string text, string? value)
     {
         var bytes = B(frame);
-        Assert.Equal(MetaParseStatus.Complete, MetaResponseParser.TryParse(bytes, out var response, out int consumed));
+        Assert.Equal(MetaParseStatus.Complete, MetaResponseParser.TryParse(bytes, MaxValue, out var response, out int consumed));
         Assert.Equal(bytes.Length, consumed);
         Assert.Equal(code, response.Code.ToString());
         Assert.Equal(text, Encoding.Latin1.GetString(response.Text));
@@ -44,7 +47,7 @@ public class MetaResponseParserTests
 
         for (int cut = 0; cut < bytes.Length; cut++)
         {
-            var status = MetaResponseParser.TryParse(bytes.AsSpan(0, cut), out _, out int needed);
+            var status = MetaResponseParser.TryParse(bytes.AsSpan(0, cut), MaxValue, out _, out int needed);
             Assert.True(status == MetaParseStatus.Incomplete, $"prefix of {cut} bytes: {status}");
             Assert.True(needed > cut, $"prefix of {cut} bytes asked for {needed}");
         }
@@ -84,7 +87,7 @@ public class MetaResponseParserTests
             while (true)
             {
                 var pending = buffer.ToArray();
-                var status = MetaResponseParser.TryParse(pending, out var response, out int consumed);
+                var status = MetaResponseParser.TryParse(pending, MaxValue, out var response, out int consumed);
                 Assert.NotEqual(MetaParseStatus.Invalid, status);
                 if (status == MetaParseStatus.Incomplete)
                     break;
@@ -115,22 +118,42 @@ public class MetaResponseParserTests
     [InlineData("VA 3\r\nabcd")]
     public void Garbage_is_invalid(string input)
     {
-        Assert.Equal(MetaParseStatus.Invalid, MetaResponseParser.TryParse(B(input), out _, out _));
+        Assert.Equal(MetaParseStatus.Invalid, MetaResponseParser.TryParse(B(input), MaxValue, out _, out _));
     }
 
     [Fact]
     public void A_line_without_end_longer_than_the_limit_is_invalid()
     {
         var line = B("HD " + new string('k', MetaResponseParser.MaxLineLength));
-        Assert.Equal(MetaParseStatus.Invalid, MetaResponseParser.TryParse(line, out _, out _));
-        Assert.Equal(MetaParseStatus.Incomplete, MetaResponseParser.TryParse(line.AsSpan(0, 100), out _, out _));
+        Assert.Equal(MetaParseStatus.Invalid, MetaResponseParser.TryParse(line, MaxValue, out _, out _));
+        Assert.Equal(MetaParseStatus.Incomplete, MetaResponseParser.TryParse(line.AsSpan(0, 100), MaxValue, out _, out _));
+    }
+
+    [Theory]
+    [InlineData("VA 1048577 f1\r\n")]
+    [InlineData("VA 2147483000\r\n")]
+    [InlineData("VA 1048577 f1\r\nabc")]
+    public void A_value_longer_than_the_item_size_limit_is_invalid_before_any_of_it_arrives(string input)
+    {
+        Assert.Equal(MetaParseStatus.Invalid, MetaResponseParser.TryParse(B(input), MaxValue, out _, out _));
+    }
+
+    [Fact]
+    public void A_value_of_exactly_the_item_size_limit_is_accepted()
+    {
+        var frame = B("VA 1048576\r\n" + new string('v', MaxValue) + "\r\n");
+        Assert.Equal(MetaParseStatus.Incomplete, MetaResponseParser.TryParse(frame.AsSpan(0, 100), MaxValue, out _, out int needed));
+        Assert.Equal(frame.Length, needed);
+        Assert.Equal(MetaParseStatus.Complete, MetaResponseParser.TryParse(frame, MaxValue, out var response, out int consumed));
+        Assert.Equal(frame.Length, consumed);
+        Assert.Equal(MaxValue, response.Value.Length);
     }
 
     [Fact]
     public void A_truncated_value_asks_for_its_whole_frame()
     {
         var frame = B("VA 1000 f1\r\n" + new string('v', 10));
-        Assert.Equal(MetaParseStatus.Incomplete, MetaResponseParser.TryParse(frame, out _, out int needed));
+        Assert.Equal(MetaParseStatus.Incomplete, MetaResponseParser.TryParse(frame, MaxValue, out _, out int needed));
         Assert.Equal("VA 1000 f1\r\n".Length + 1000 + 2, needed);
     }
 
