@@ -156,8 +156,9 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             {
                 value = await flights[i].Flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch
             {
+                // Given up (or failed): stop counting as a waiter of the flights not completed yet.
                 for (var j = i; j < flights.Count; j++)
                 {
                     flights[j].Flight.Leave();
