@@ -33,17 +33,18 @@ public sealed partial class CachedGenerator
             context.AddSource(spec.HintName + ".Repo.g.cs", SourceText.From(RepositoryEmitter.Emit(spec), Encoding.UTF8));
         }
 
-        public static void ReportDuplicateRepositories(SourceProductionContext context, EquatableArray<RepoRef> repositories)
+        public static void ReportDuplicateRepositories(SourceProductionContext context, EquatableArray<RepoDeclaration> declarations)
         {
             var byName = new Dictionary<string, RepoRef>(StringComparer.Ordinal);
             var byRepo = new Dictionary<string, RepoRef>(StringComparer.Ordinal);
-            foreach (var repo in repositories)
+            foreach (var declaration in declarations)
             {
+                var repo = declaration.Repo;
                 if (byName.TryGetValue(repo.CacheName, out var first) || byRepo.TryGetValue(repo.FullName, out first))
                 {
                     context.ReportDiagnostic(Diagnostic.Create(
                         DiagnosticDescriptors.DuplicateCacheName,
-                        repo.Location?.ToLocation(),
+                        declaration.Location?.ToLocation(),
                         first.TypeName,
                         repo.TypeName,
                         repo.FullName,

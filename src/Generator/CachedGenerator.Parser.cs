@@ -27,12 +27,34 @@ public sealed partial class CachedGenerator
 
         public static ParseResult ParseCachedType(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
+            var symbol = (INamedTypeSymbol)context.TargetSymbol;
+            if (!IsFirstCachedAttribute(symbol, context.Attributes[0]))
+            {
+                return ParseResult.Skipped;
+            }
+
             var parser = new Parser();
-            var spec = parser.Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes[0], cancellationToken);
+            var node = (TypeDeclarationSyntax)context.TargetNode;
+            var spec = parser.Parse(symbol, node, context.Attributes[0], cancellationToken);
             var repo = spec is null
                 ? null
-                : new RepoRef(spec.Namespace, spec.RepoName, spec.TypeName, spec.CacheName, LocationInfo.From(((TypeDeclarationSyntax)context.TargetNode).Identifier.GetLocation()));
+                : new RepoDeclaration(
+                    new RepoRef(spec.Namespace, spec.RepoName, spec.TypeName, spec.CacheName),
+                    LocationInfo.From(node.Identifier.GetLocation()));
             return new ParseResult(spec, repo, new EquatableArray<DiagnosticInfo>(parser._diagnostics));
+        }
+
+        /// <summary>
+        /// Whether <paramref name="attribute"/> is the type's first <c>[Cached]</c>: the pipeline yields once per
+        /// partial declaration carrying it, and only the first may emit, or the generated files' names would clash.
+        /// </summary>
+        private static bool IsFirstCachedAttribute(INamedTypeSymbol symbol, AttributeData attribute)
+        {
+            var first = symbol.GetAttributes()
+                .FirstOrDefault(static a => a.AttributeClass?.ToDisplayString() == TypeNames.CachedAttribute)
+                ?.ApplicationSyntaxReference;
+            var mine = attribute.ApplicationSyntaxReference;
+            return first is null || mine is null || (first.SyntaxTree == mine.SyntaxTree && first.Span == mine.Span);
         }
 
         public static ContextPropertySpec? ParseContextProperty(GeneratorSyntaxContext context, CancellationToken cancellationToken)
@@ -248,6 +270,7 @@ public sealed partial class CachedGenerator
             }
 
             var result = new List<KeyPartSpec>();
+            var parameterNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (_, member, type) in sorted)
             {
                 var kind = KeyKind(type);
@@ -264,7 +287,7 @@ public sealed partial class CachedGenerator
 
                 result.Add(new KeyPartSpec(
                     member.Name,
-                    ParameterName(member.Name),
+                    UniqueParameterName(member.Name, parameterNames),
                     type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(TypeFormat),
                     type.SpecialType == SpecialType.System_String,
                     kind.Value));
@@ -304,12 +327,22 @@ public sealed partial class CachedGenerator
                 : null;
         }
 
-        private static string ParameterName(string memberName)
+        /// <summary>
+        /// The camel-cased parameter name for a key part, numbered when an earlier part took it already: members
+        /// <c>Id</c> and <c>id</c> become parameters <c>id</c> and <c>id2</c>.
+        /// </summary>
+        private static string UniqueParameterName(string memberName, HashSet<string> taken)
         {
-            var name = char.ToLowerInvariant(memberName[0]) + memberName.Substring(1);
-            if (name is "cancellationToken" or "loader" or "timeout")
+            var stem = char.ToLowerInvariant(memberName[0]) + memberName.Substring(1);
+            if (stem is "cancellationToken" or "loader" or "timeout")
             {
-                name += "Part";
+                stem += "Part";
+            }
+
+            var name = stem;
+            for (var suffix = 2; !taken.Add(name); suffix++)
+            {
+                name = stem + suffix.ToString(CultureInfo.InvariantCulture);
             }
 
             return SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None

@@ -26,14 +26,19 @@ public sealed partial class CachedGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(parsed, Emitter.EmitCachedType);
 
-        var repositories = parsed
+        var declarations = parsed
             .Where(static result => result.Repo is not null)
             .Select(static (result, _) => result.Repo!)
             .Collect()
-            .Select(static (repos, _) => new EquatableArray<RepoRef>(repos.OrderBy(static r => r.FullName, System.StringComparer.Ordinal)))
-            .WithTrackingName(TrackingNames.Repositories);
+            .Select(static (repos, _) => new EquatableArray<RepoDeclaration>(repos.OrderBy(static r => r.Repo.FullName, System.StringComparer.Ordinal)))
+            .WithTrackingName(TrackingNames.RepositoryDeclarations);
 
-        context.RegisterSourceOutput(repositories, Emitter.ReportDuplicateRepositories);
+        context.RegisterSourceOutput(declarations, Emitter.ReportDuplicateRepositories);
+
+        // Without locations: moving a [Cached] type in its file leaves this step Unchanged and the contexts Cached.
+        var repositories = declarations
+            .Select(static (repos, _) => new EquatableArray<RepoRef>(repos.Select(static r => r.Repo)))
+            .WithTrackingName(TrackingNames.Repositories);
 
         var properties = context.SyntaxProvider
             .CreateSyntaxProvider(

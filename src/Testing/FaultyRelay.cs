@@ -140,15 +140,16 @@ public sealed class FaultyRelay : IAsyncDisposable
 
     private async Task RelayAsync(Socket client)
     {
-        client.NoDelay = true;
         var server = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            // Inside the try: setting an option on a client that already reset throws.
+            client.NoDelay = true;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             timeout.CancelAfter(ConnectTimeout);
             await server.ConnectAsync(_target, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             server.Dispose();
             client.Dispose();

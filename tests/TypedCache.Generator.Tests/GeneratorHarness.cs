@@ -20,7 +20,7 @@ internal static class GeneratorHarness
     });
 
     private static readonly string[] TrackedSteps =
-        [TrackingNames.CachedTypes, TrackingNames.Repositories, TrackingNames.ContextProperties, TrackingNames.Contexts];
+        [TrackingNames.CachedTypes, TrackingNames.RepositoryDeclarations, TrackingNames.Repositories, TrackingNames.ContextProperties, TrackingNames.Contexts];
 
     public static CSharpCompilation Compile(params string[] sources) =>
         CSharpCompilation.Create(

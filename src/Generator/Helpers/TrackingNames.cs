@@ -4,6 +4,7 @@ namespace TypedCache.Generator.Helpers;
 internal static class TrackingNames
 {
     public const string CachedTypes = nameof(CachedTypes);
+    public const string RepositoryDeclarations = nameof(RepositoryDeclarations);
     public const string Repositories = nameof(Repositories);
     public const string ContextProperties = nameof(ContextProperties);
     public const string Contexts = nameof(Contexts);

@@ -27,12 +27,22 @@ internal sealed record ContextPropertySpec(
     LocationInfo? Location);
 
 /// <summary>A generated repository a context property can refer to.</summary>
-/// <remarks>Structurally equal; only strings.</remarks>
-internal sealed record RepoRef(string Namespace, string RepoName, string TypeName, string CacheName, LocationInfo? Location)
+/// <remarks>
+/// Structurally equal; only strings, no location: the contexts' output depends on the collected repositories,
+/// so a location here would re-emit every context whenever a <c>[Cached]</c> type moves in its file.
+/// </remarks>
+internal sealed record RepoRef(string Namespace, string RepoName, string TypeName, string CacheName)
 {
     public string FullName => Namespace.Length == 0 ? RepoName : Namespace + "." + RepoName;
 }
 
+/// <summary>A generated repository and where its <c>[Cached]</c> type is declared, for duplicate-name diagnostics.</summary>
+internal sealed record RepoDeclaration(RepoRef Repo, LocationInfo? Location);
+
 /// <summary>What parsing one <c>[Cached]</c> type gave: the spec when valid, and the diagnostics.</summary>
 /// <remarks>Structurally equal, as the specs it holds.</remarks>
-internal sealed record ParseResult(CachedTypeSpec? Spec, RepoRef? Repo, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record ParseResult(CachedTypeSpec? Spec, RepoDeclaration? Repo, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The result for a second <c>[Cached]</c> on another partial declaration of a type already parsed.</summary>
+    public static readonly ParseResult Skipped = new(null, null, EquatableArray<DiagnosticInfo>.Empty);
+}

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.ComponentModel;
-using System.Text;
 using MessagePack.Formatters;
 
 namespace TypedCache.Caching;
@@ -32,7 +31,6 @@ public abstract class CacheTypeDescriptor
         }
 
         Name = name;
-        NameUtf8 = Encoding.ASCII.GetBytes(name);
         SchemaHash = schemaHash;
         Ttl = ttl;
         LocalTtl = localTtl;
@@ -53,8 +51,6 @@ public abstract class CacheTypeDescriptor
 
     /// <summary>The tags every entry of the type carries.</summary>
     public ImmutableArray<string> Tags { get; }
-
-    internal byte[] NameUtf8 { get; }
 }
 
 /// <summary>The descriptor of cached type <typeparamref name="T"/> with key struct <typeparamref name="TKey"/>.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using TypedCache.Testing;
 
 namespace TypedCache.Tests.Cluster;
 
@@ -14,10 +15,10 @@ internal sealed class Nutcracker : IAsyncDisposable
     private const string Executable = "/usr/sbin/nutcracker";
     private const int PortAttempts = 5;
 
-    private readonly ExternalProcess _process;
+    private readonly ChildProcess _process;
     private readonly string _directory;
 
-    private Nutcracker(ExternalProcess process, string directory, int port)
+    private Nutcracker(ChildProcess process, string directory, int port)
     {
         _process = process;
         _directory = directory;
@@ -54,7 +55,7 @@ internal sealed class Nutcracker : IAsyncDisposable
                 "",
             ]), new UTF8Encoding(false), ct);
 
-            var process = ExternalProcess.Start(Executable,
+            var process = ChildProcess.Start(Executable,
             [
                 "-c", config,
                 "-s", statsPort.ToString(CultureInfo.InvariantCulture), "-a", "127.0.0.1",
@@ -74,7 +75,7 @@ internal sealed class Nutcracker : IAsyncDisposable
             }
 
             string log = File.Exists(Path.Combine(directory, "nutcracker.log")) ? await File.ReadAllTextAsync(Path.Combine(directory, "nutcracker.log"), ct) : "";
-            string report = process.Report;
+            string report = process.Describe();
             await nutcracker.DisposeAsync();
             // Another process may have taken a port between the check and nutcracker's bind: try new ports.
             if (attempt == PortAttempts || !log.Contains("Address already in use", StringComparison.Ordinal))
@@ -82,10 +83,12 @@ internal sealed class Nutcracker : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Kills nutcracker by its PID and deletes its directory.</summary>
+    public ValueTask DisposeAsync()
     {
-        await _process.DisposeAsync();
+        _process.Dispose();
         Directory.Delete(_directory, recursive: true);
+        return ValueTask.CompletedTask;
     }
 
     private static int UnusedLoopbackPort()

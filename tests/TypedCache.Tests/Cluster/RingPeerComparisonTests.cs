@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using TypedCache.Cluster;
 using TypedCache.Testing;
 
@@ -14,18 +15,21 @@ public sealed class RingPeerComparisonTests
     private const string Python = "/usr/bin/python3";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    // Stores the keys on stdin (one a line) with libmemcached's weighted ketama through pylibmc.
+    // Both scripts take the keys file (one a line), the result file and the servers; the result file is
+    // written only on success, so a missing one means the script failed (its output says why).
+
+    // Stores the keys with libmemcached's weighted ketama through pylibmc; the result is the count stored.
     private const string PylibmcSetScript = """
         import sys, pylibmc
-        client = pylibmc.Client(sys.argv[1:], behaviors={"ketama_weighted": True})
-        keys = [k for k in sys.stdin.buffer.read().decode("utf-8").split("\n") if k]
+        client = pylibmc.Client(sys.argv[3:], behaviors={"ketama_weighted": True})
+        keys = [k for k in open(sys.argv[1], encoding="utf-8").read().split("\n") if k]
         failed = [k for k in keys if not client.set(k, b"v")]
         if failed:
             sys.exit("not stored: %r" % failed[:5])
-        print(len(keys))
+        open(sys.argv[2], "w").write(str(len(keys)))
         """;
 
-    // Prints, one a line, the server index libmemcached's memcached_generate_hash picks for each key on stdin.
+    // The result is, one a line, the server index libmemcached's memcached_generate_hash picks for each key.
     // It computes placement only and never connects, so servers need not exist.
     private const string LibmemcachedHashScript = """
         import sys, ctypes
@@ -38,20 +42,22 @@ public sealed class RingPeerComparisonTests
         lib.memcached_generate_hash.restype = ctypes.c_uint32
         MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED = 16
         memc = lib.memcached_create(None)
-        for spec in sys.argv[1:]:
+        for spec in sys.argv[3:]:
             host, port, weight = spec.rsplit(":", 2)
             if lib.memcached_server_add_with_weight(memc, host.strip("[]").encode(), int(port), int(weight)) != 0:
                 sys.exit("could not add " + spec)
         if lib.memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1) != 0:
             sys.exit("could not set ketama_weighted")
-        for key in sys.stdin.buffer.read().decode("utf-8").split("\n"):
+        placed = []
+        for key in open(sys.argv[1], encoding="utf-8").read().split("\n"):
             if key:
                 data = key.encode("utf-8")
-                print(lib.memcached_generate_hash(memc, data, len(data)))
+                placed.append(str(lib.memcached_generate_hash(memc, data, len(data))))
+        open(sys.argv[2], "w").write("\n".join(placed))
         """;
 
-    // The last argument puts the servers on memcached's default port (127.0.0.2-4:11211), whose point names
-    // leave the port out; otherwise they are on free ports of 127.0.0.1 and the names keep the port.
+    // The last argument puts the servers on memcached's default port (random 127.x.y.z:11211 addresses), whose
+    // point names leave the port out; otherwise they are on free ports of 127.0.0.1 and the names keep the port.
     public static TheoryData<string, RingCompatibility, int[], string?[], bool> NutcrackerPools => new()
     {
         { "md5", RingCompatibility.TwemproxyMd5, [1, 2, 3], [null, "beta", null], false },
@@ -78,20 +84,18 @@ public sealed class RingPeerComparisonTests
         await servers.AssertPlacementAsync(KetamaRing.Create(nodes, compatibility), keys, ct);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Ring_names_the_server_libmemcached_stored_each_key_on(bool defaultPort)
+    // libmemcached's default-port naming is compared without servers in Ring_matches_libmemcached_placement_on_many_keys.
+    [Fact]
+    public async Task Ring_names_the_server_libmemcached_stored_each_key_on()
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var ct = timeout.Token;
-        await using var servers = await MemcachedGroup.StartAsync(3, defaultPort, ct);
+        await using var servers = await MemcachedGroup.StartAsync(3, defaultPort: false, ct);
         var nodes = servers.Nodes([1, 3, 2], [null, null, null]);
         var keys = RingTestKeys.Generate(1_000);
 
-        string output = await ExternalProcess.RunAsync(Python,
-            ["-c", PylibmcSetScript, .. nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Endpoint}:{n.Weight}"))],
-            string.Join('\n', keys), Timeout);
+        string output = await RunPythonAsync(
+            PylibmcSetScript, keys, nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Endpoint}:{n.Weight}")), ct);
 
         Assert.Equal("1000", output.Trim());
         await servers.AssertPlacementAsync(KetamaRing.Create(nodes, RingCompatibility.LibmemcachedWeighted), keys, ct);
@@ -115,12 +119,45 @@ public sealed class RingPeerComparisonTests
         var ring = KetamaRing.Create(servers.Select(RingNode.Parse), RingCompatibility.LibmemcachedWeighted);
         var keys = RingTestKeys.Generate(20_000);
 
-        string output = await ExternalProcess.RunAsync(Python, ["-c", LibmemcachedHashScript, .. servers], string.Join('\n', keys), Timeout);
+        using var timeout = new CancellationTokenSource(Timeout);
+        string output = await RunPythonAsync(LibmemcachedHashScript, keys, servers, timeout.Token);
 
         var placed = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(keys.Count, placed.Length);
         var mismatches = keys.Where((key, i) => ring.GetNodeIndex(key) != placed[i]).ToArray();
         Assert.True(mismatches.Length == 0, $"{mismatches.Length} keys placed differently, e.g. {string.Join(", ", mismatches.Take(5))}");
+    }
+
+    /// <summary>
+    /// Runs one of the scripts above with <paramref name="keys"/> in its keys file and returns its result file;
+    /// throws with the script's output when it fails or outlives <paramref name="ct"/> (it is killed by PID then).
+    /// </summary>
+    private static async Task<string> RunPythonAsync(string script, IReadOnlyList<string> keys, IEnumerable<string> servers, CancellationToken ct)
+    {
+        var directory = Directory.CreateTempSubdirectory("typedcache-ring-");
+        try
+        {
+            string input = Path.Combine(directory.FullName, "keys");
+            string result = Path.Combine(directory.FullName, "result");
+            await File.WriteAllTextAsync(input, string.Join('\n', keys), new UTF8Encoding(false), ct);
+            using var process = ChildProcess.Start(Python, ["-c", script, input, result, .. servers]);
+            try
+            {
+                await process.WaitForExitAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Still running at the deadline: {process.Describe()}");
+            }
+
+            return File.Exists(result)
+                ? await File.ReadAllTextAsync(result, ct)
+                : throw new InvalidOperationException($"Failed: {process.Describe()}");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     /// <summary>Real memcached servers started for one test and stopped by PID at its end.</summary>
@@ -129,9 +166,12 @@ public sealed class RingPeerComparisonTests
         private readonly List<MemcachedServer> _servers = [];
         private readonly List<(string Host, int Port)> _addresses = [];
 
+        private const int DefaultPortAttempts = 5;
+
         /// <summary>
-        /// Starts <paramref name="count"/> servers; with <paramref name="defaultPort"/> server i also listens on
-        /// 127.0.0.{i + 2}:11211 and is addressed there, so that each has memcached's default port.
+        /// Starts <paramref name="count"/> servers; with <paramref name="defaultPort"/> each also listens on
+        /// memcached's default port of a random loopback address (127.x.y.z, never 127.0.0.1) and is addressed
+        /// there, so that parallel runs and a memcached on 127.0.0.1:11211 do not collide.
         /// </summary>
         public static async Task<MemcachedGroup> StartAsync(int count, bool defaultPort, CancellationToken ct)
         {
@@ -140,17 +180,9 @@ public sealed class RingPeerComparisonTests
             {
                 for (int i = 0; i < count; i++)
                 {
-                    var options = new MemcachedServerOptions();
-                    string host = $"127.0.0.{(i + 2).ToString(CultureInfo.InvariantCulture)}";
-                    if (defaultPort)
-                    {
-                        options.ExtraArguments.Add("-l");
-                        options.ExtraArguments.Add($"{host}:{RingNode.DefaultPort.ToString(CultureInfo.InvariantCulture)}");
-                    }
-
-                    var server = await MemcachedServer.StartAsync(options, ct);
+                    var (server, host) = defaultPort ? await StartOnDefaultPortAsync(ct) : (await MemcachedServer.StartAsync(null, ct), null);
                     group._servers.Add(server);
-                    group._addresses.Add(defaultPort ? (host, RingNode.DefaultPort) : (server.Host, server.Port));
+                    group._addresses.Add(host is null ? (server.Host, server.Port) : (host, RingNode.DefaultPort));
                 }
 
                 return group;
@@ -159,6 +191,26 @@ public sealed class RingPeerComparisonTests
             {
                 await group.DisposeAsync();
                 throw;
+            }
+        }
+
+        private static async Task<(MemcachedServer Server, string Host)> StartOnDefaultPortAsync(CancellationToken ct)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                string host = string.Create(
+                    CultureInfo.InvariantCulture, $"127.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(0, 256)}.{Random.Shared.Next(1, 255)}");
+                var options = new MemcachedServerOptions();
+                options.ExtraArguments.Add("-l");
+                options.ExtraArguments.Add(string.Create(CultureInfo.InvariantCulture, $"{host}:{RingNode.DefaultPort}"));
+                try
+                {
+                    return (await MemcachedServer.StartAsync(options, ct), host);
+                }
+                catch (InvalidOperationException) when (attempt < DefaultPortAttempts)
+                {
+                    // That address's default port is taken (or the draw repeated one): draw another.
+                }
             }
         }
 

@@ -13,19 +13,61 @@ namespace TypedCache.Caching.InMemory;
 /// </summary>
 /// <remarks>
 /// One level only: the type's <see cref="CacheTypeDescriptor.Ttl"/> applies; its local TTL is the distributed
-/// engine's in-process lifetime. An expired entry is dropped when it is next read or written.
+/// engine's in-process lifetime. An entry that expired or was invalidated is dropped when it is next read, and
+/// a sweep on the <see cref="TimeProvider"/> every <see cref="DefaultSweepInterval"/> drops the ones never read
+/// again, so keys written once do not hold memory past their TTL.
+/// <para>
+/// A load runs under its own token, not its first caller's: a caller that gives up stops waiting, and the load
+/// is cancelled only when every caller waiting for it has given up.
+/// </para>
 /// </remarks>
 internal sealed partial class InMemoryCacheEngine : ICacheEngine
 {
+    /// <summary>How often expired and invalidated entries are swept when no interval is given: one minute.</summary>
+    public static readonly TimeSpan DefaultSweepInterval = TimeSpan.FromMinutes(1);
+
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<CacheTypeDescriptor, object> _stores = new(ReferenceEqualityComparer.Instance);
+    private readonly ITimer _sweep;
+    private readonly ConcurrentDictionary<CacheTypeDescriptor, ISweepable> _stores = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _typeVersions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _tagVersions = new(StringComparer.Ordinal);
 
     public InMemoryCacheEngine(TimeProvider time)
+        : this(time, DefaultSweepInterval)
+    {
+    }
+
+    public InMemoryCacheEngine(TimeProvider time, TimeSpan sweepInterval)
     {
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(sweepInterval, TimeSpan.Zero);
         _time = time;
+
+        // The timer holds the engine weakly, so an engine dropped without DisposeAsync can still be collected.
+        _sweep = time.CreateTimer(
+            static state =>
+            {
+                if (((WeakReference<InMemoryCacheEngine>)state!).TryGetTarget(out var engine))
+                {
+                    engine.Sweep();
+                }
+            },
+            new WeakReference<InMemoryCacheEngine>(this),
+            sweepInterval,
+            sweepInterval);
+    }
+
+    /// <summary>How many entries the engine holds, expired ones not yet swept included.</summary>
+    internal int EntryCount => _stores.Values.Sum(static store => store.Count);
+
+    /// <summary>Drops every entry that expired or was invalidated, read or not.</summary>
+    internal void Sweep()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var store in _stores.Values)
+        {
+            store.Sweep(now);
+        }
     }
 
     public long GetTypeVersion(CacheTypeDescriptor type) => Volatile.Read(ref Version(_typeVersions, type.Name).Value);
@@ -87,33 +129,14 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             return results;
         }
 
-        var stamp = store.Capture();
-        var mine = new List<TKey>(misses.Count);
-        var mineFlights = new List<Flight<T>>(misses.Count);
-        List<(TKey Key, Flight<T> Flight)>? others = null;
-        foreach (var key in misses)
+        var flights = Join(store, misses, out var load, out var owned);
+        if (owned is not null)
         {
-            var fresh = new Flight<T>(stamp);
-            var flight = store.Flights.GetOrAdd(key, fresh);
-            if (ReferenceEquals(flight, fresh))
+            _ = RunLoadAsync(store, load!, owned, async token =>
             {
-                mine.Add(key);
-                mineFlights.Add(flight);
-            }
-            else
-            {
-                (others ??= []).Add((key, flight));
-            }
-        }
-
-        if (mine.Count > 0)
-        {
-            var completed = 0;
-            try
-            {
-                var loaded = await loader(mine, state, cancellationToken).ConfigureAwait(false);
-                var loadedAt = _time.GetUtcNow();
-                var byKey = new Dictionary<TKey, T>(mine.Count);
+                var keys = owned.ConvertAll(static o => o.Key);
+                var loaded = await loader(keys, state, token).ConfigureAwait(false);
+                var byKey = new Dictionary<TKey, T>(keys.Count);
                 foreach (var entity in loaded ?? [])
                 {
                     if (entity is not null)
@@ -122,34 +145,31 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
                     }
                 }
 
-                for (; completed < mine.Count; completed++)
-                {
-                    var key = mine[completed];
-                    var value = byKey.GetValueOrDefault(key);
-                    store.Complete(key, mineFlights[completed], value, loadedAt);
-                    if (value is not null)
-                    {
-                        results[key] = value;
-                    }
-                }
-            }
-            catch (Exception exception)
+                return byKey;
+            });
+        }
+
+        for (var i = 0; i < flights.Count; i++)
+        {
+            T? value;
+            try
             {
-                for (; completed < mine.Count; completed++)
+                value = await flights[i].Flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Given up (or failed): stop counting as a waiter of the flights not completed yet.
+                for (var j = i; j < flights.Count; j++)
                 {
-                    store.Fail(mine[completed], mineFlights[completed], exception);
+                    flights[j].Flight.Leave();
                 }
 
                 throw;
             }
-        }
 
-        foreach (var (key, flight) in others ?? [])
-        {
-            var value = await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (value is not null)
             {
-                results[key] = value;
+                results[flights[i].Key] = value;
             }
         }
 
@@ -198,6 +218,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
 
     public ValueTask DisposeAsync()
     {
+        _sweep.Dispose();
         _stores.Clear();
         return ValueTask.CompletedTask;
     }
@@ -225,23 +246,107 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        var fresh = new Flight<T>(store.Capture());
-        var flight = store.Flights.GetOrAdd(key, fresh);
-        if (!ReferenceEquals(flight, fresh))
+        var flight = Join(store, [key], out var load, out var owned)[0].Flight;
+        if (owned is not null)
         {
-            return await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _ = RunLoadAsync(store, load!, owned, async token =>
+            {
+                var value = await loader(key, state, token).ConfigureAwait(false);
+                return value is null ? [] : new Dictionary<TKey, T> { [key] = value };
+            });
         }
 
         try
         {
-            var value = await loader(key, state, cancellationToken).ConfigureAwait(false);
-            store.Complete(key, flight, value, _time.GetUtcNow());
-            return value;
+            return await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            flight.Leave();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Joins the load in flight for each key, or starts a flight of a new <paramref name="load"/> for it (an
+    /// abandoned flight is replaced). <paramref name="owned"/> lists the flights the caller must load, with
+    /// <paramref name="load"/>; both are null if every key had a flight to join.
+    /// </summary>
+    private static List<(TKey Key, Flight<T> Flight)> Join<T, TKey>(
+        TypeStore<T, TKey> store,
+        IReadOnlyList<TKey> keys,
+        out Load? load,
+        out List<(TKey Key, Flight<T> Flight)>? owned)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        load = null;
+        owned = null;
+        var stamp = store.Capture();
+        var flights = new List<(TKey, Flight<T>)>(keys.Count);
+        foreach (var key in keys)
+        {
+            while (true)
+            {
+                if (store.Flights.TryGetValue(key, out var current) && current.Load.TryJoin())
+                {
+                    flights.Add((key, current));
+                    break;
+                }
+
+                // The caller's wait counts before the flight is visible, so no one else can abandon the load first.
+                load ??= new Load();
+                var fresh = new Flight<T>(stamp, load);
+                load.Enter();
+                if (current is null ? store.Flights.TryAdd(key, fresh) : store.Flights.TryUpdate(key, fresh, current))
+                {
+                    (owned ??= []).Add((key, fresh));
+                    flights.Add((key, fresh));
+                    break;
+                }
+
+                load.Exit();
+            }
+        }
+
+        return flights;
+    }
+
+    /// <summary>
+    /// Runs one load for <paramref name="owned"/> under <paramref name="load"/>'s token and completes their
+    /// flights: with the value loaded for each key (null if none), or with the load's failure.
+    /// </summary>
+    private async Task RunLoadAsync<T, TKey>(
+        TypeStore<T, TKey> store,
+        Load load,
+        List<(TKey Key, Flight<T> Flight)> owned,
+        Func<CancellationToken, ValueTask<Dictionary<TKey, T>>> run)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var completed = 0;
+        try
+        {
+            // Off the caller's stack, so a loader that blocks before its first await does not block the caller.
+            await Task.Yield();
+            var loaded = await run(load.Token).ConfigureAwait(false);
+            var loadedAt = _time.GetUtcNow();
+            for (; completed < owned.Count; completed++)
+            {
+                var (key, flight) = owned[completed];
+                store.Complete(key, flight, loaded.GetValueOrDefault(key), loadedAt);
+            }
         }
         catch (Exception exception)
         {
-            store.Fail(key, flight, exception);
-            throw;
+            for (; completed < owned.Count; completed++)
+            {
+                store.Fail(owned[completed].Key, owned[completed].Flight, exception);
+            }
+        }
+        finally
+        {
+            load.Dispose();
         }
     }
 
@@ -251,27 +356,126 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
     /// <summary>One stored payload with its expiry and stamp.</summary>
     private sealed record Entry(byte[] Payload, ulong SchemaHash, DateTimeOffset ExpiresAt, Stamp Stamp);
 
+    /// <summary>
+    /// One loader call, for one key or a batch: its token is cancelled only when every caller waiting for one
+    /// of its flights has given up. It counts the waits; once abandoned, no one can join it.
+    /// </summary>
+    private sealed class Load : IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = new();
+        private int _waiters;
+        private bool _abandoned;
+        private bool _finished;
+
+        public CancellationToken Token => _cancel.Token;
+
+        /// <summary>Counts one more wait; false when the load was abandoned (the caller starts another).</summary>
+        public bool TryJoin()
+        {
+            lock (_cancel)
+            {
+                if (_abandoned)
+                {
+                    return false;
+                }
+
+                _waiters++;
+                return true;
+            }
+        }
+
+        /// <summary>Counts the wait of the caller that is starting this load.</summary>
+        public void Enter()
+        {
+            lock (_cancel)
+            {
+                _waiters++;
+            }
+        }
+
+        /// <summary>Uncounts <see cref="Enter"/> when the caller's flight lost the race to another one.</summary>
+        public void Exit()
+        {
+            lock (_cancel)
+            {
+                _waiters--;
+            }
+        }
+
+        /// <summary>One wait gave up; the last one to give up cancels the load.</summary>
+        public void Leave()
+        {
+            lock (_cancel)
+            {
+                if (--_waiters > 0 || _finished)
+                {
+                    return;
+                }
+
+                _abandoned = true;
+                _cancel.Cancel();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_cancel)
+            {
+                _finished = true;
+                _cancel.Dispose();
+            }
+        }
+    }
+
     /// <summary>A load in flight for one key; waiters share its completion.</summary>
-    private sealed class Flight<T>(Stamp stamp)
+    private sealed class Flight<T>
         where T : class
     {
-        public Stamp Stamp { get; } = stamp;
+        public Flight(Stamp stamp, Load load)
+        {
+            Stamp = stamp;
+            Load = load;
+        }
+
+        public Stamp Stamp { get; }
+
+        public Load Load { get; }
 
         public TaskCompletionSource<T?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Set when the key is invalidated or set while loading; guarded by locking the flight.</summary>
         public bool Superseded { get; set; }
+
+        /// <summary>A waiter gave up before the flight completed.</summary>
+        public void Leave()
+        {
+            if (!Completion.Task.IsCompleted)
+            {
+                Load.Leave();
+            }
+        }
+    }
+
+    /// <summary>A type's store as the sweep sees it.</summary>
+    private interface ISweepable
+    {
+        int Count { get; }
+
+        /// <summary>Drops the entries that expired by <paramref name="now"/> or were invalidated.</summary>
+        void Sweep(DateTimeOffset now);
     }
 
     /// <summary>Everything the engine holds for one cached type.</summary>
     private sealed class TypeStore<T, TKey>(
         CacheTypeDescriptor<T, TKey> type,
         StrongBox<long> typeVersion,
-        StrongBox<long>[] tagVersions)
+        StrongBox<long>[] tagVersions) : ISweepable
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
         public CacheTypeDescriptor<T, TKey> Type { get; } = type;
+
+        public int Count => Entries.Count;
 
         public ConcurrentDictionary<TKey, Entry> Entries { get; } = new();
 
@@ -298,7 +502,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
                 return false;
             }
 
-            if (entry.ExpiresAt <= now || entry.SchemaHash != Type.SchemaHash || !IsCurrent(entry.Stamp))
+            if (IsDead(entry, now))
             {
                 Entries.TryRemove(KeyValuePair.Create(key, entry));
                 return false;
@@ -307,6 +511,17 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             var reader = new MessagePackReader(entry.Payload);
             value = Type.Formatter.Deserialize(ref reader, MessagePackSerializerOptions.Standard);
             return true;
+        }
+
+        public void Sweep(DateTimeOffset now)
+        {
+            foreach (var pair in Entries)
+            {
+                if (IsDead(pair.Value, now))
+                {
+                    Entries.TryRemove(pair);
+                }
+            }
         }
 
         public Entry CreateEntry(T value, Stamp stamp, DateTimeOffset now)
@@ -360,6 +575,9 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
                 flight.Completion.TrySetException(exception);
             }
         }
+
+        private bool IsDead(Entry entry, DateTimeOffset now) =>
+            entry.ExpiresAt <= now || entry.SchemaHash != Type.SchemaHash || !IsCurrent(entry.Stamp);
 
         private bool IsCurrent(Stamp stamp)
         {
