@@ -96,7 +96,7 @@ internal sealed class TreeWatch : IAsyncDisposable
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
             }
-            catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+            catch (Exception ex)
             {
                 if (!_firstSync.Task.IsCompleted)
                 {
@@ -104,7 +104,12 @@ internal sealed class TreeWatch : IAsyncDisposable
                     break;
                 }
 
-                if (!await WaitUntilUsableAsync(stop).ConfigureAwait(false))
+                // ZooKeeper's failures wait for the client; anything else (a bug, a callback that threw) is logged and
+                // backed off. Either way the loop then arms the watch again and re-reads.
+                bool usable = ex is KeeperException or ObjectDisposedException
+                    ? await WaitUntilUsableAsync(stop).ConfigureAwait(false)
+                    : await BackgroundLoop.BackOffAfterAsync(_client.Logger, nameof(TreeWatch), ex, RetryDelay, stop).ConfigureAwait(false);
+                if (!usable)
                 {
                     break;
                 }
