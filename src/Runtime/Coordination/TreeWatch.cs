@@ -165,9 +165,6 @@ internal sealed class TreeWatch : IAsyncDisposable
     /// <summary>False when the client can never serve again (closed, or expired without renewal).</summary>
     private async Task<bool> WaitUntilUsableAsync(CancellationToken stop)
     {
-        // A renewing client fails a waiter once with SessionExpired and then opens a new session; a second
-        // SessionExpired in a row means the client stays expired.
-        int expired = 0;
         while (true)
         {
             try
@@ -179,8 +176,9 @@ internal sealed class TreeWatch : IAsyncDisposable
             catch (ConnectionLossException)
             {
             }
-            catch (SessionExpiredException) when (++expired < 2)
+            catch (SessionExpiredException) when (_client.RenewsSessionOnExpiry)
             {
+                // The client opens a new session: wait for it.
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -187,6 +187,12 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     internal void OnAuthFailed(KeeperErrorCode code) => _authFailure = code;
 
+    /// <summary>
+    /// True when the client opens a new session after an expiry (<see cref="ZooKeeperClientOptions.RenewSessionOnExpiry"/>);
+    /// false when an expiry ends it for good.
+    /// </summary>
+    internal bool RenewsSessionOnExpiry => _options.RenewSessionOnExpiry;
+
     /// <summary>The logger the client was configured with, for the recipes built on it.</summary>
     internal ILogger Logger => _options.Logger;
 
