@@ -89,10 +89,7 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
     [Fact]
     public async Task A_create_whose_reply_is_lost_is_found_by_its_guid_not_made_twice()
     {
-        string rootPath = ZooKeeperFixture.NewRoot();
-        FaultyRelay relay = await fixture.RelayAsync();
-        CoordinationRoot contender = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint);
-        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath);
+        (FaultyRelay relay, CoordinationRoot contender, CoordinationRoot holderRoot) = await fixture.OpenRelayedAndDirectAsync();
         string directory = holderRoot.LockPath("Product", "9");
         LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
         long session = contender.Client.SessionId;

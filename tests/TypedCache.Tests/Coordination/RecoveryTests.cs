@@ -12,10 +12,7 @@ public sealed class RecoveryTests(ZooKeeperFixture fixture)
     [Fact]
     public async Task A_listing_lost_with_the_connection_is_read_again_and_the_lock_acquired_in_the_same_session()
     {
-        string rootPath = ZooKeeperFixture.NewRoot();
-        FaultyRelay relay = await fixture.RelayAsync();
-        CoordinationRoot contender = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint);
-        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath);
+        (FaultyRelay relay, CoordinationRoot contender, CoordinationRoot holderRoot) = await fixture.OpenRelayedAndDirectAsync();
         string directory = holderRoot.LockPath("Product", "11");
         LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
         long session = contender.Client.SessionId;
