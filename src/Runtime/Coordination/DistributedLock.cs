@@ -99,8 +99,18 @@ internal static class DistributedLock
                     return index == 0;
                 }
 
-                WatchedResult<NodeData> predecessor = await client.GetDataAndWatchAsync(directory + "/" + contenders[index - 1], token).ConfigureAwait(false);
-                await predecessor.Watch.WaitAsync(token).ConfigureAwait(false);
+                string predecessorPath = directory + "/" + contenders[index - 1];
+                WatchedResult<NodeData> predecessor = await client.GetDataAndWatchAsync(predecessorPath, token).ConfigureAwait(false);
+                try
+                {
+                    await predecessor.Watch.WaitAsync(token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    // Giving up: the watch would otherwise stay on the server until the predecessor changes.
+                    await client.RemoveWatchAsync(predecessorPath, predecessor.Watch).ConfigureAwait(false);
+                    throw;
+                }
             }
             catch (NoNodeException)
             {
