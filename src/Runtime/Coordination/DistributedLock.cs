@@ -53,7 +53,7 @@ internal static class DistributedLock
                 }
 
                 await node.CreateAsync(root.Acl, data, token).ConfigureAwait(false);
-                if (await WaitForTurnAsync(client, directory, node.Name!, token).ConfigureAwait(false))
+                if (await WaitForTurnAsync(node, token).ConfigureAwait(false))
                 {
                     return await LockHandle.StartAsync(node).ConfigureAwait(false);
                 }
@@ -79,26 +79,46 @@ internal static class DistributedLock
     }
 
     /// <summary>True once <paramref name="ours"/> is the lowest contender; false when it has disappeared.</summary>
-    private static async Task<bool> WaitForTurnAsync(ZooKeeperClient client, string directory, string ours, CancellationToken token)
+    /// <remarks>
+    /// A ConnectionLoss (the client failing over to another member) leaves the session and so the node in place:
+    /// the listing is simply read again once the client has reconnected.
+    /// </remarks>
+    private static async Task<bool> WaitForTurnAsync(OwnNode ours, CancellationToken token)
     {
+        ZooKeeperClient client = ours.Client;
+        string directory = ours.Directory;
         while (true)
         {
-            NodeChildren children = await client.GetChildrenAsync(directory, token).ConfigureAwait(false);
-            List<string> contenders = SequentialNames.Sorted(children.Children, SequentialNames.LockMarker);
-            int index = contenders.IndexOf(ours);
-            if (index <= 0)
-            {
-                return index == 0;
-            }
-
             try
             {
-                WatchedResult<NodeData> predecessor = await client.GetDataAndWatchAsync(directory + "/" + contenders[index - 1], token).ConfigureAwait(false);
-                await predecessor.Watch.WaitAsync(token).ConfigureAwait(false);
+                NodeChildren children = await client.GetChildrenAsync(directory, token).ConfigureAwait(false);
+                List<string> contenders = SequentialNames.Sorted(children.Children, SequentialNames.LockMarker);
+                int index = contenders.IndexOf(ours.Name!);
+                if (index <= 0)
+                {
+                    return index == 0;
+                }
+
+                string predecessorPath = directory + "/" + contenders[index - 1];
+                WatchedResult<NodeData> predecessor = await client.GetDataAndWatchAsync(predecessorPath, token).ConfigureAwait(false);
+                try
+                {
+                    await predecessor.Watch.WaitAsync(token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    // Giving up: the watch would otherwise stay on the server until the predecessor changes.
+                    await client.RemoveWatchAsync(predecessorPath, predecessor.Watch).ConfigureAwait(false);
+                    throw;
+                }
             }
             catch (NoNodeException)
             {
-                // Gone between the listing and the read: list again.
+                // The predecessor left between the listing and the read: list again.
+            }
+            catch (ConnectionLossException) when (!token.IsCancellationRequested && client.SessionId == ours.Session)
+            {
+                // Same session, so our node still stands: list again once reconnected.
             }
         }
     }
@@ -138,10 +158,11 @@ internal sealed class OwnNode(ZooKeeperClient client, string directory, string p
         {
             try
             {
-                if (tried && await FindAsync(token).ConfigureAwait(false))
+                if (tried && await FindAsync(token).ConfigureAwait(false) is { } found)
                 {
-                    if (client.SessionId == _session)
+                    if (found.EphemeralOwner == client.SessionId)
                     {
+                        _session = found.EphemeralOwner;
                         return;
                     }
 
@@ -186,7 +207,7 @@ internal sealed class OwnNode(ZooKeeperClient client, string directory, string p
                 await DeleteOnceAsync().ConfigureAwait(false);
                 return;
             }
-            catch (ConnectionLossException) when (client.SessionId == _session)
+            catch (ConnectionLossException) when (_session == 0 || client.SessionId == _session)
             {
                 // Still our session: the node lives until deleted or the session ends, so keep trying.
             }
@@ -199,17 +220,22 @@ internal sealed class OwnNode(ZooKeeperClient client, string directory, string p
 
     private async Task DeleteOnceAsync()
     {
-        if (_session == 0 || client.SessionId != _session)
+        if (_session != 0 && client.SessionId != _session)
         {
+            // The node went with the session that created it.
             return;
         }
 
         try
         {
-            if (Name is not null || await FindAsync(CancellationToken.None).ConfigureAwait(false))
+            // Without a name the create may still have been applied, also when it was sent before the first connection
+            // (no session known yet): a node with our prefix is ours to delete only if the current session owns it.
+            if (Name is null && (await FindAsync(CancellationToken.None).ConfigureAwait(false))?.EphemeralOwner != client.SessionId)
             {
-                await client.DeleteAsync(Path!).ConfigureAwait(false);
+                return;
             }
+
+            await client.DeleteAsync(Path!).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NoNodeException or SessionExpiredException or ObjectDisposedException or AuthFailedException)
         {
@@ -217,19 +243,24 @@ internal sealed class OwnNode(ZooKeeperClient client, string directory, string p
         }
     }
 
-    private async Task<bool> FindAsync(CancellationToken token)
+    /// <summary>Finds the child with our prefix and takes its name; its stat, or null when there is none.</summary>
+    private async Task<Stat?> FindAsync(CancellationToken token)
     {
         NodeChildren children = await client.GetChildrenAsync(directory, token).ConfigureAwait(false);
         foreach (string child in children.Children)
         {
             if (child.StartsWith(prefix, StringComparison.Ordinal))
             {
-                Name = child;
-                Czxid = (await client.ExistsAsync(Path!, token).ConfigureAwait(false))?.Czxid ?? 0;
-                return true;
+                string path = directory + "/" + child;
+                if (await client.ExistsAsync(path, token).ConfigureAwait(false) is { } stat)
+                {
+                    Name = child;
+                    Czxid = stat.Czxid;
+                    return stat;
+                }
             }
         }
 
-        return false;
+        return null;
     }
 }

@@ -47,7 +47,17 @@ internal sealed class EventLogPruner : IAsyncDisposable
         {
             while (!stop.IsCancellationRequested)
             {
-                CancellationToken lost = await _latch.WaitForLeadershipAsync(stop).ConfigureAwait(false);
+                CancellationToken lost;
+                try
+                {
+                    lost = await _latch.WaitForLeadershipAsync(stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or KeeperException)
+                {
+                    // The latch stopped (disposed, or its client closed): no leadership will come.
+                    return;
+                }
+
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop, lost);
                 while (!leading.IsCancellationRequested)
                 {
@@ -62,6 +72,11 @@ internal sealed class EventLogPruner : IAsyncDisposable
                     catch (OperationCanceledException) when (leading.IsCancellationRequested)
                     {
                         break;
+                    }
+                    catch (Exception ex)
+                    {
+                        // Unexpected: logged, and the next round tries again.
+                        CoordinationLog.LoopFailed(_latch.Root.Client.Logger, ex, nameof(EventLogPruner));
                     }
 
                     await Task.Delay(_interval, _time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -25,6 +25,9 @@ internal sealed class LeaderLatch : IAsyncDisposable
         ParticipantId = participantId;
     }
 
+    /// <summary>The root the latch contends under.</summary>
+    public CoordinationRoot Root => _root;
+
     /// <summary>This participant's id (the node's data).</summary>
     public string ParticipantId { get; }
 
@@ -45,7 +48,12 @@ internal sealed class LeaderLatch : IAsyncDisposable
 
     /// <summary>Waits until this participant leads.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>A token cancelled when this leadership ends.</returns>
+    /// <returns>
+    /// A token cancelled when this leadership ends (lock lost, or the latch disposed); by then a new call waits for
+    /// the next leadership.
+    /// </returns>
+    /// <exception cref="ObjectDisposedException">The latch was disposed (also while waiting).</exception>
+    /// <exception cref="KeeperException">The client can never serve again (closed, authentication failed).</exception>
     public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -91,6 +99,7 @@ internal sealed class LeaderLatch : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        Exception ending = new ObjectDisposedException(nameof(LeaderLatch));
         while (!stop.IsCancellationRequested)
         {
             try
@@ -98,20 +107,7 @@ internal sealed class LeaderLatch : IAsyncDisposable
                 LockHandle held = await DistributedLock.AcquireAsync(_root, _root.Leader, Timeout.InfiniteTimeSpan, ParticipantId, stop).ConfigureAwait(false);
                 await using (held.ConfigureAwait(false))
                 {
-                    _held = held;
-                    lock (_gate)
-                    {
-                        _leadership.TrySetResult(held.LockLost);
-                    }
-
-                    using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop, held.LockLost);
-                    await Task.Delay(Timeout.InfiniteTimeSpan, ended.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    lock (_gate)
-                    {
-                        _leadership = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    }
-
-                    _held = null;
+                    await LeadAsync(held, stop).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -121,11 +117,50 @@ internal sealed class LeaderLatch : IAsyncDisposable
             {
                 if (_root.Client.State is ConnectionState.Closed or ConnectionState.AuthFailed || ex is ObjectDisposedException)
                 {
+                    ending = ex;
                     break;
                 }
 
                 await Task.Delay(RetryDelay, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+            catch (Exception ex)
+            {
+                await BackgroundLoop.BackOffAfterAsync(_root.Client.Logger, nameof(LeaderLatch), ex, RetryDelay, stop).ConfigureAwait(false);
+            }
+        }
+
+        // Waiters (also those without a token) learn that no leadership will come.
+        lock (_gate)
+        {
+            _leadership.TrySetException(ending);
+        }
+    }
+
+    /// <summary>Leads until the lock is lost or the latch stops; the leadership token is cancelled before the lock is released.</summary>
+    private async Task LeadAsync(LockHandle held, CancellationToken stop)
+    {
+        using var term = new CancellationTokenSource();
+        _held = held;
+        lock (_gate)
+        {
+            _leadership.TrySetResult(term.Token);
+        }
+
+        try
+        {
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop, held.LockLost);
+            await Task.Delay(Timeout.InfiniteTimeSpan, ended.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            // A new wait is in place before the term ends, so a waiter woken by the end waits for the next term.
+            lock (_gate)
+            {
+                _leadership = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            _held = null;
+            await term.CancelAsync().ConfigureAwait(false);
         }
     }
 }

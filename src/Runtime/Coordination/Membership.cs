@@ -138,11 +138,27 @@ internal sealed class MemberRegistration : IAsyncDisposable
     public bool IsRegistered => Interlocked.Read(ref _registeredSession) is var session && session != 0 && session == _root.Client.SessionId;
 
     /// <summary>Registers <paramref name="member"/> and keeps it registered in the background.</summary>
+    /// <exception cref="NodeExistsException">Another live session kept the endpoint's node for twice the session timeout.</exception>
     /// <exception cref="KeeperException">The first registration failed.</exception>
-    public static async Task<MemberRegistration> StartAsync(CoordinationRoot root, Member member, CancellationToken cancellationToken = default)
+    public static Task<MemberRegistration> StartAsync(CoordinationRoot root, Member member, CancellationToken cancellationToken = default) =>
+        StartAsync(root, member, null, cancellationToken);
+
+    /// <summary>Registers <paramref name="member"/> and keeps it registered in the background.</summary>
+    /// <param name="root">The root.</param>
+    /// <param name="member">What to register.</param>
+    /// <param name="ownerTimeout">
+    /// How long the first registration waits for another live session's node of the same endpoint to go; null for
+    /// twice the session timeout, time enough for our own expired session's node to be reaped.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the first registration.</param>
+    /// <returns>The running registration.</returns>
+    /// <exception cref="NodeExistsException">Another live session kept the endpoint's node for <paramref name="ownerTimeout"/>.</exception>
+    /// <exception cref="KeeperException">The first registration failed.</exception>
+    public static async Task<MemberRegistration> StartAsync(
+        CoordinationRoot root, Member member, TimeSpan? ownerTimeout, CancellationToken cancellationToken)
     {
         var registration = new MemberRegistration(root, member);
-        await registration.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        await registration.EnsureAsync(ownerTimeout ?? 2 * root.Client.SessionTimeout, cancellationToken).ConfigureAwait(false);
         root.Client.StateChanged += registration.OnStateChanged;
         registration._loop.Start(registration.RunAsync);
         return registration;
@@ -189,9 +205,9 @@ internal sealed class MemberRegistration : IAsyncDisposable
                 _checks.Reader.TryRead(out _);
                 try
                 {
-                    await EnsureAsync(stop).ConfigureAwait(false);
+                    await EnsureAsync(Timeout.InfiniteTimeSpan, stop).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is KeeperException)
+                catch (KeeperException)
                 {
                     if (_root.Client.State is ConnectionState.Closed or ConnectionState.AuthFailed)
                     {
@@ -201,6 +217,11 @@ internal sealed class MemberRegistration : IAsyncDisposable
                     await Task.Delay(RetryDelay, stop).ConfigureAwait(false);
                     _checks.Writer.TryWrite(true);
                 }
+                catch (Exception ex) when (ex is not (OperationCanceledException or ObjectDisposedException))
+                {
+                    await BackgroundLoop.BackOffAfterAsync(_root.Client.Logger, nameof(MemberRegistration), ex, RetryDelay, stop).ConfigureAwait(false);
+                    _checks.Writer.TryWrite(true);
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
@@ -208,7 +229,8 @@ internal sealed class MemberRegistration : IAsyncDisposable
         }
     }
 
-    private async Task EnsureAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the node, or finds it ours; waits at most <paramref name="ownerTimeout"/> for another session's node to go.</summary>
+    private async Task EnsureAsync(TimeSpan ownerTimeout, CancellationToken cancellationToken)
     {
         ZooKeeperClient client = _root.Client;
         while (true)
@@ -236,9 +258,16 @@ internal sealed class MemberRegistration : IAsyncDisposable
                 return;
             }
 
-            if (existing.Value is not null)
+            if (existing.Value is { } other)
             {
-                await existing.Watch.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await existing.Watch.WaitAsync(ownerTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    throw new NodeExistsException(Path, $"The member {Member.Endpoint} is registered by another live ZooKeeper session 0x{other.EphemeralOwner:x} (this client's session is 0x{client.SessionId:x}); it was not deleted within {ownerTimeout.TotalSeconds:0.#} s.");
+                }
             }
         }
     }

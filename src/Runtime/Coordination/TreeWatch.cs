@@ -96,7 +96,7 @@ internal sealed class TreeWatch : IAsyncDisposable
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
             }
-            catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+            catch (Exception ex)
             {
                 if (!_firstSync.Task.IsCompleted)
                 {
@@ -104,7 +104,12 @@ internal sealed class TreeWatch : IAsyncDisposable
                     break;
                 }
 
-                if (!await WaitUntilUsableAsync(stop).ConfigureAwait(false))
+                // ZooKeeper's failures wait for the client; anything else (a bug, a callback that threw) is logged and
+                // backed off. Either way the loop then arms the watch again and re-reads.
+                bool usable = ex is KeeperException or ObjectDisposedException
+                    ? await WaitUntilUsableAsync(stop).ConfigureAwait(false)
+                    : await BackgroundLoop.BackOffAfterAsync(_client.Logger, nameof(TreeWatch), ex, RetryDelay, stop).ConfigureAwait(false);
+                if (!usable)
                 {
                     break;
                 }
@@ -160,9 +165,6 @@ internal sealed class TreeWatch : IAsyncDisposable
     /// <summary>False when the client can never serve again (closed, or expired without renewal).</summary>
     private async Task<bool> WaitUntilUsableAsync(CancellationToken stop)
     {
-        // A renewing client fails a waiter once with SessionExpired and then opens a new session; a second
-        // SessionExpired in a row means the client stays expired.
-        int expired = 0;
         while (true)
         {
             try
@@ -174,8 +176,9 @@ internal sealed class TreeWatch : IAsyncDisposable
             catch (ConnectionLossException)
             {
             }
-            catch (SessionExpiredException) when (++expired < 2)
+            catch (SessionExpiredException) when (_client.RenewsSessionOnExpiry)
             {
+                // The client opens a new session: wait for it.
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

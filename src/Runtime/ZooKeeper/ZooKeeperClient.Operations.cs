@@ -229,6 +229,31 @@ public sealed partial class ZooKeeperClient
         _watches.RemoveLocal(path, type);
     }
 
+    /// <summary>
+    /// Removes one one-shot watch (the <c>Watch</c> task of a <see cref="WatchedResult{T}"/>) and cancels its task,
+    /// leaving other watchers of the same path alone: the server's watch is removed only when no other watch of this
+    /// client needs it. Removing a watch that already fired or was removed does nothing.
+    /// </summary>
+    /// <param name="path">The watched path.</param>
+    /// <param name="watch">The watch task to remove.</param>
+    /// <returns>A task that completes when the watch is removed (best effort on the server while disconnected).</returns>
+    internal async Task RemoveWatchAsync(string path, Task<WatchedEvent> watch)
+    {
+        if (_watches.UnregisterOneShot(path, watch) is not { } type || _terminalCode is not null || _disposed != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Send(new RemoveWatchesRequest(_chroot, path, type), default).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+        {
+            // NoWatcher (it fired meanwhile), the client closed, or the connection is gone and with it the server's watch.
+        }
+    }
+
     /// <summary>Adds <c>digest</c> credentials to the session (re-sent after every reconnect).</summary>
     /// <param name="user">The user name.</param>
     /// <param name="password">The password (see <see cref="Acl.Digest"/> for the matching ACL entry).</param>

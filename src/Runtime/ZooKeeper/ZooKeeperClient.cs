@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using TypedCache.ZooKeeper.Protocol;
 
 namespace TypedCache.ZooKeeper;
@@ -186,6 +187,15 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     internal void OnAuthFailed(KeeperErrorCode code) => _authFailure = code;
 
+    /// <summary>
+    /// True when the client opens a new session after an expiry (<see cref="ZooKeeperClientOptions.RenewSessionOnExpiry"/>);
+    /// false when an expiry ends it for good.
+    /// </summary>
+    internal bool RenewsSessionOnExpiry => _options.RenewSessionOnExpiry;
+
+    /// <summary>The logger the client was configured with, for the recipes built on it.</summary>
+    internal ILogger Logger => _options.Logger;
+
     internal void OnConnectionClosed(ZooKeeperConnection connection)
     {
         lock (_stateLock)
@@ -310,7 +320,9 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
             lock (_stateLock)
             {
-                if (!connection.Closed.IsCompleted)
+                // Abort sets its flag before it takes this lock to unpublish: either it sees this connection published
+                // and clears it, or this check sees the flag. Closed completes only at the end of Abort, too late.
+                if (!connection.IsAborted)
                 {
                     _current = connection;
                     _connected.TrySetResult();

@@ -144,6 +144,9 @@ internal sealed class ZooKeeperConnection
         return true;
     }
 
+    /// <summary>True from the first moment <see cref="Abort"/> runs, before <see cref="Closed"/> completes.</summary>
+    public bool IsAborted => Volatile.Read(ref _aborted) != 0;
+
     public void Abort(Exception reason)
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)

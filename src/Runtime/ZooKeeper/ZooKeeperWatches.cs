@@ -54,6 +54,46 @@ internal sealed class ZooKeeperWatches
         }
     }
 
+    /// <summary>
+    /// Forgets the one-shot watch whose task is <paramref name="watch"/> and cancels it. Returns the server watch type
+    /// to remove as well, or null when the server's watch must stay: another one-shot watch of the same type (or a
+    /// persistent watch, which some servers remove along with it) still needs it, or the watch was not found.
+    /// </summary>
+    public WatcherType? UnregisterOneShot(string path, Task<WatchedEvent> watch)
+    {
+        TaskCompletionSource<WatchedEvent>? removed = null;
+        WatchKind kind = WatchKind.Data;
+        lock (_lock)
+        {
+            for (int k = 0; k < _oneShot.Length && removed is null; k++)
+            {
+                if (_oneShot[k].TryGetValue(path, out List<TaskCompletionSource<WatchedEvent>>? list) &&
+                    list.Find(w => w.Task == watch) is { } found)
+                {
+                    list.Remove(found);
+                    if (list.Count == 0)
+                    {
+                        _oneShot[k].Remove(path);
+                    }
+
+                    removed = found;
+                    kind = (WatchKind)k;
+                }
+            }
+
+            if (removed is null)
+            {
+                return null;
+            }
+
+            removed.TrySetCanceled();
+            bool stillNeeded = _persistent.ContainsKey(path) || _recursive.ContainsKey(path) || (kind == WatchKind.Child
+                ? _oneShot[(int)WatchKind.Child].ContainsKey(path)
+                : _oneShot[(int)WatchKind.Data].ContainsKey(path) || _oneShot[(int)WatchKind.Exist].ContainsKey(path));
+            return stillNeeded ? null : kind == WatchKind.Child ? WatcherType.Children : WatcherType.Data;
+        }
+    }
+
     /// <summary>Drops this client's watches of <paramref name="type"/> on <paramref name="path"/> after the server removed them.</summary>
     public void RemoveLocal(string path, WatcherType type)
     {

@@ -63,10 +63,15 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
         ZooKeeperClient admin = await fixture.ConnectAsync();
         LockHandle held = await DistributedLock.AcquireAsync(root, root.LockPath("Product", "5"), TimeSpan.FromSeconds(5), null, CancellationToken.None);
 
-        await admin.SetDataAsync(held.NodePath, "x"u8.ToArray());
-        await admin.SyncAsync(held.NodePath);
-        await root.Client.SyncAsync(held.NodePath);
-        Assert.True(held.IsHeld);
+        // Each change fires (and so removes) the server's watch before SetData returns; the watch reappears only once
+        // the handle's monitor has taken the event and read the node again, still holding the lock.
+        for (int change = 1; change <= 2; change++)
+        {
+            await admin.SetDataAsync(held.NodePath, new[] { (byte)change });
+            await Eventually.HoldsAsync(ct => ServerWatchesAsync(held.NodePath, ct), $"the monitor's watch set again after change {change}");
+            Assert.True(held.IsHeld);
+            Assert.False(held.LockLost.IsCancellationRequested);
+        }
 
         await admin.DeleteAsync(held.NodePath);
         await Eventually.HoldsAsync(() => held.LockLost.IsCancellationRequested, "LockLost");
@@ -74,13 +79,17 @@ public sealed partial class DistributedLockTests(ZooKeeperFixture fixture) : IDi
         await held.DisposeAsync();
     }
 
+    /// <summary>True when the server lists a data watch on <paramref name="path"/> (four-letter word <c>wchp</c>).</summary>
+    private async Task<bool> ServerWatchesAsync(string path, CancellationToken ct)
+    {
+        string? watches = await LoopbackClient.TryExchangeAsync(fixture.Ensemble.ClientPort(0), "wchp", _ => false, ct);
+        return watches is not null && watches.Split('\n').Any(line => line.Trim() == path);
+    }
+
     [Fact]
     public async Task A_create_whose_reply_is_lost_is_found_by_its_guid_not_made_twice()
     {
-        string rootPath = ZooKeeperFixture.NewRoot();
-        FaultyRelay relay = await fixture.RelayAsync();
-        CoordinationRoot contender = await fixture.OpenAsync(rootPath, connectString: relay.Endpoint);
-        CoordinationRoot holderRoot = await fixture.OpenAsync(rootPath);
+        (FaultyRelay relay, CoordinationRoot contender, CoordinationRoot holderRoot) = await fixture.OpenRelayedAndDirectAsync();
         string directory = holderRoot.LockPath("Product", "9");
         LockHandle held = await DistributedLock.AcquireAsync(holderRoot, directory, TimeSpan.FromSeconds(5), null, CancellationToken.None);
         long session = contender.Client.SessionId;

@@ -44,6 +44,15 @@ public sealed class ZooKeeperFixture : IAsyncLifetime
     internal async Task<CoordinationRoot> OpenAsync(string root, DigestCredential? credential = null, string? connectString = null, TimeSpan? sessionTimeout = null, bool renew = false) =>
         await CoordinationRoot.OpenAsync(await ConnectAsync(connectString, sessionTimeout, renew), root, credential);
 
+    /// <summary>Two clients with a fresh root opened: one through a new relay (for faults), one direct.</summary>
+    internal async Task<(FaultyRelay Relay, CoordinationRoot Relayed, CoordinationRoot Direct)> OpenRelayedAndDirectAsync()
+    {
+        string root = NewRoot();
+        FaultyRelay relay = await RelayAsync();
+        CoordinationRoot relayed = await OpenAsync(root, connectString: relay.Endpoint);
+        return (relay, relayed, await OpenAsync(root));
+    }
+
     /// <summary>A relay in front of the ensemble, disposed with the fixture.</summary>
     public async Task<FaultyRelay> RelayAsync()
     {

@@ -238,6 +238,27 @@ public sealed class ZooKeeperClientTests(StandaloneZooKeeperFixture fixture) : I
     }
 
     [Fact]
+    public async Task RemoveWatch_removes_one_watch_and_the_server_watch_only_when_it_was_the_last()
+    {
+        await _client.CreateAsync(_root + "/shared", default);
+        WatchedResult<NodeData> first = await _client.GetDataAndWatchAsync(_root + "/shared");
+        WatchedResult<Stat?> second = await _client.ExistsAndWatchAsync(_root + "/shared");
+
+        await _client.RemoveWatchAsync(_root + "/shared", first.Watch);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.Watch.Within());
+        Assert.False(second.Watch.IsCompleted);
+        await _client.SetDataAsync(_root + "/shared", "x"u8.ToArray());
+        Assert.Equal(WatchEventType.NodeDataChanged, (await second.Watch.Within()).Type);
+
+        await _client.CreateAsync(_root + "/alone", default);
+        WatchedResult<NodeData> alone = await _client.GetDataAndWatchAsync(_root + "/alone");
+        await _client.RemoveWatchAsync(_root + "/alone", alone.Watch);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => alone.Watch.Within());
+        await Assert.ThrowsAsync<NoWatcherException>(() => _client.RemoveWatchesAsync(_root + "/alone", WatcherType.Data));
+    }
+
+    [Fact]
     public async Task Digest_auth_and_acls()
     {
         await using ZooKeeperClient stranger = await fixture.ConnectAsync();

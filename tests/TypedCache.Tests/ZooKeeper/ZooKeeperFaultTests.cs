@@ -1,4 +1,5 @@
 using TypedCache.Testing;
+using TypedCache.Tests.Coordination;
 using TypedCache.ZooKeeper;
 using static TypedCache.Tests.ZooKeeper.ZooKeeperTestSupport;
 
@@ -125,7 +126,7 @@ public sealed class ZooKeeperFaultTests(StandaloneZooKeeperFixture fixture) : IC
         Assert.Equal(WatchEventType.NodeDeleted, (await gone.Watch.Within()).Type);
         relay.RefuseConnections = false;
 
-        await UntilAsync(() => states.States.SkipWhile(s => s != ConnectionState.Expired).Contains(ConnectionState.Connected), "a new session");
+        await Eventually.HoldsAsync(() => states.States.SkipWhile(s => s != ConnectionState.Expired).Contains(ConnectionState.Connected), "a new session");
         Assert.NotEqual(first, client.SessionId);
         // Lost appears only if the client's own timer ran out before the server answered; it carries no information here.
         Assert.Equal(

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using TypedCache.Testing;
+using TypedCache.Tests.Coordination;
 using TypedCache.ZooKeeper;
 
 namespace TypedCache.Tests.ZooKeeper;
@@ -68,26 +68,6 @@ internal static class ZooKeeperTestSupport
         return root;
     }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test with <paramref name="what"/> at the deadline.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        long started = Stopwatch.GetTimestamp();
-        var interval = TimeSpan.FromMilliseconds(10);
-        while (!await condition())
-        {
-            if (Stopwatch.GetElapsedTime(started) > (timeout ?? Deadline))
-            {
-                Assert.Fail($"Timed out waiting for {what}.");
-            }
-
-            await Task.Delay(interval);
-            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
-        }
-    }
-
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        UntilAsync(() => Task.FromResult(condition()), what, timeout);
-
     /// <summary>Records every state a client raises, for tests that wait for one.</summary>
     public static StateRecorder RecordStates(this ZooKeeperClient client) => new(client);
 
@@ -121,5 +101,5 @@ internal sealed class StateRecorder
     }
 
     public Task WaitForAsync(ConnectionState state) =>
-        ZooKeeperTestSupport.UntilAsync(() => States.Contains(state), $"state {state} (seen: {string.Join(", ", States)})");
+        Eventually.HoldsAsync(() => States.Contains(state), $"state {state} (seen: {string.Join(", ", States)})");
 }
