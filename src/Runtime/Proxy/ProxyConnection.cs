@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using TypedCache.Cluster;
 using TypedCache.Memcached;
 
 namespace TypedCache.Proxy;
@@ -294,7 +295,7 @@ internal sealed partial class ProxyConnection
     }
 
     /// <summary>One request per node holding the keys it owns, merged back in key order.</summary>
-    private ReplySlot SplitRetrieve(ReadOnlySpan<byte> line, int firstKey, ProxyTopology.Snapshot topology)
+    private ReplySlot SplitRetrieve(ReadOnlySpan<byte> line, int firstKey, RingTopology<ProxyBackend> topology)
     {
         var prefix = line[.._tokens[firstKey - 1].End.Value];
         var parts = new List<(ProxyBackend? Backend, PooledBufferWriter Line)>();
@@ -441,7 +442,7 @@ internal sealed partial class ProxyConnection
         if (arguments > 1 || (arguments == 1 && !TryParseExact(Token(line, 1), out int _)))
             return Reply(Replies.BadFormat);
         _proxy.Stats.CountFlush();
-        var backends = _proxy.Topology.Current.Backends;
+        var backends = _proxy.Topology.Current.Nodes;
         var slot = ReplySlot.AllNodes(backends.Length, Replies.Ok, noReply);
         var request = line[.._tokens[arguments].End.Value];
         for (int i = 0; i < backends.Length; i++)

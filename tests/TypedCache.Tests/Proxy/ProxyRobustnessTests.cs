@@ -161,7 +161,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         Assert.Equal(0, Volatile.Read(ref otherMisses));
 
         await rig.Servers[0].StartAsync();
-        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Backends[0].IsUp, "the restarted node to reconnect");
+        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Nodes[0].IsUp, "the restarted node to reconnect");
         await stop.CancelAsync();
         await Task.WhenAll(workers);
         Assert.True(killed);

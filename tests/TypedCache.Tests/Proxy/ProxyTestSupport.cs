@@ -30,7 +30,7 @@ internal sealed class ProxyRig : IAsyncDisposable
         {
             var proxy = MemcachedProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), servers.Nodes, options ?? Fast());
             var rig = new ProxyRig(servers, proxy);
-            await ClusterTestSupport.UntilAsync(() => proxy.Topology.Current.Backends.All(b => b.IsUp), "every backend to connect");
+            await ClusterTestSupport.UntilAsync(() => proxy.Topology.Current.Nodes.All(b => b.IsUp), "every backend to connect");
             return rig;
         }
         catch
