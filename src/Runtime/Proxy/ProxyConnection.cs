@@ -32,7 +32,10 @@ internal sealed partial class ProxyConnection
         _socket = socket;
         _proxy = proxy;
         _options = proxy.Options;
-        _replies = Channel.CreateBounded<ReplySlot>(new BoundedChannelOptions(_options.MaxPipelineDepth) { SingleReader = true, SingleWriter = true });
+        // The writer resumes inline on the read loop when a request is queued (no thread hop per request); it stands
+        // down at its first await that does not complete at once, which is the wait for the backend's reply.
+        _replies = Channel.CreateBounded<ReplySlot>(
+            new BoundedChannelOptions(_options.MaxPipelineDepth) { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
     }
 
     /// <summary>Serves the connection until the client leaves, quits, idles out or the proxy stops.</summary>
