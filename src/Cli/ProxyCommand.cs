@@ -91,7 +91,7 @@ internal static class ProxyCommand
             await using (proxy)
             {
                 proxy.Topology.RingChanged += (_, ring) => Console.Out.WriteLine($"ring: {ring.LiveCount} of {ring.Nodes.Length} nodes live");
-                Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Backends.Length} nodes");
+                Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Nodes.Length} nodes");
                 using var interruption = new Interruption(cancellationToken);
                 try
                 {

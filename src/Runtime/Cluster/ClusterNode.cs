@@ -6,7 +6,7 @@ namespace TypedCache.Cluster;
 /// One memcached server of a <see cref="MemcachedCluster"/>: its client and its health. A node outlives ring
 /// rebuilds while its endpoint stays a member, so its connection and health carry over.
 /// </summary>
-internal sealed class ClusterNode : IAsyncDisposable
+internal sealed class ClusterNode : ITopologyNode
 {
     private readonly int _failureThreshold;
     private readonly CancellationTokenSource _removed = new();

@@ -26,22 +26,17 @@ namespace TypedCache.Cluster;
 internal sealed partial class MemcachedCluster : IAsyncDisposable
 {
     private readonly MemcachedClusterOptions _options;
-    private readonly Lock _gate = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly KetamaRing? _gutterRing;
     private readonly ImmutableArray<MemcachedClient> _gutterClients;
-    private Topology _topology;
-    private Task _membership = Task.CompletedTask;
-    private MembersWatcher? _watcher;
+    private readonly LiveTopology<ClusterNode> _topology;
 
     private MemcachedCluster(MemcachedClusterOptions options, IEnumerable<RingNode> nodes)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        var ringNodes = nodes.ToImmutableArray();
-        var ring = KetamaRing.Create(ringNodes, options.Compatibility);
-        _topology = new Topology(ring, [.. ringNodes.Select(NewNode)]);
+        _topology = new LiveTopology<ClusterNode>([.. nodes], options.Compatibility, options.NodeDownPolicy, NewNode, ring => RingChanged?.Invoke(this, ring));
         if (options.NodeDownPolicy == NodeDownPolicy.Gutter)
         {
             _gutterRing = KetamaRing.Create(options.GutterNodes, options.Compatibility);
@@ -74,8 +69,7 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
         try
         {
             var cluster = new MemcachedCluster(options ?? new MemcachedClusterOptions(), ToRingNodes(watcher.Current));
-            cluster._watcher = watcher;
-            cluster._membership = Task.Run(() => cluster.FollowMembersAsync(watcher), CancellationToken.None);
+            cluster._topology.Follow(watcher);
             return cluster;
         }
         catch
@@ -86,7 +80,7 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
     }
 
     /// <summary>The ring in force now (down nodes ejected under <see cref="NodeDownPolicy.Eject"/>).</summary>
-    public KetamaRing Ring => Volatile.Read(ref _topology).Ring;
+    public KetamaRing Ring => _topology.Current.Ring;
 
     /// <summary>The policy for down nodes.</summary>
     public NodeDownPolicy NodeDownPolicy => _options.NodeDownPolicy;
@@ -98,10 +92,10 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
     public event EventHandler<(string Endpoint, bool Down)>? NodeHealthChanged;
 
     /// <summary>Whether the node with this endpoint is a member and marked down.</summary>
-    public bool IsDown(string endpoint) => Volatile.Read(ref _topology).Nodes.Any(n => n.Endpoint == endpoint && n.IsDown);
+    public bool IsDown(string endpoint) => _topology.Current.Nodes.Any(n => n.Endpoint == endpoint && n.IsDown);
 
     /// <summary>The endpoints of the members marked down now.</summary>
-    public IReadOnlyList<string> DownNodes => [.. Volatile.Read(ref _topology).Nodes.Where(n => n.IsDown).Select(n => n.Endpoint)];
+    public IReadOnlyList<string> DownNodes => [.. _topology.Current.Nodes.Where(n => n.IsDown).Select(n => n.Endpoint)];
 
     /// <summary>
     /// Whether the key's node can take commands now: false when no node is live, or when its node is down and the
@@ -131,14 +125,7 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
         if (_disposed.IsCancellationRequested)
             return;
         await _disposed.CancelAsync().ConfigureAwait(false);
-        if (_watcher is not null)
-            await _watcher.DisposeAsync().ConfigureAwait(false);
-        await _membership.ConfigureAwait(false);
-        Topology last;
-        lock (_gate)
-            last = _topology;
-        foreach (var node in last.Nodes)
-            await node.DisposeAsync().ConfigureAwait(false);
+        await _topology.DisposeAsync().ConfigureAwait(false);
         foreach (var client in _gutterClients)
             await client.DisposeAsync().ConfigureAwait(false);
     }
@@ -163,61 +150,10 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
         }
     }
 
-    private async Task FollowMembersAsync(MembersWatcher watcher)
-    {
-        try
-        {
-            await foreach (var members in watcher.Changes.ReadAllAsync(_disposed.Token).ConfigureAwait(false))
-                await ApplyMembersAsync([.. ToRingNodes(members)]).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <summary>Builds the ring of <paramref name="members"/>, reusing the nodes that stay, and closes the ones that left.</summary>
-    private async Task ApplyMembersAsync(IReadOnlyList<RingNode> members)
-    {
-        List<ClusterNode> removed;
-        KetamaRing ring;
-        lock (_gate)
-        {
-            var current = _topology;
-            var byEndpoint = current.Nodes.ToDictionary(n => n.Endpoint, StringComparer.Ordinal);
-            if (current.Ring.Nodes.SequenceEqual(members))
-                return;
-            try
-            {
-                ring = KetamaRing.Create(members, _options.Compatibility);
-            }
-            catch (ArgumentException)
-            {
-                // A member set this compatibility cannot place (a twemproxy point name too long): keep the last ring.
-                return;
-            }
-            var nodes = new ClusterNode[members.Count];
-            for (int i = 0; i < members.Count; i++)
-                nodes[i] = byEndpoint.Remove(members[i].Endpoint, out var kept) ? kept : NewNode(members[i]);
-            if (_options.NodeDownPolicy == NodeDownPolicy.Eject)
-            {
-                for (int i = 0; i < nodes.Length; i++)
-                {
-                    if (nodes[i].IsDown)
-                        ring = ring.Eject(i);
-                }
-            }
-            _topology = new Topology(ring, nodes);
-            removed = [.. byEndpoint.Values];
-        }
-        RingChanged?.Invoke(this, ring);
-        foreach (var node in removed)
-            await node.DisposeAsync().ConfigureAwait(false);
-    }
-
     /// <summary>Where a key's commands go now.</summary>
     private Route RouteOf(ReadOnlySpan<byte> key)
     {
-        var topology = Volatile.Read(ref _topology);
+        var topology = _topology.Current;
         int index = topology.Ring.GetNodeIndex(key);
         if (index < 0)
             return default;
@@ -235,24 +171,9 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
         if (node is null || !node.OnFailure())
             return;
         if (_options.NodeDownPolicy == NodeDownPolicy.Eject)
-            SetEjected(node, ejected: true);
+            _topology.SetLive(node, live: false);
         NodeHealthChanged?.Invoke(this, (node.Endpoint, true));
         _ = Task.Run(() => ProbeAsync(node), CancellationToken.None);
-    }
-
-    private void SetEjected(ClusterNode node, bool ejected)
-    {
-        KetamaRing ring;
-        lock (_gate)
-        {
-            var current = _topology;
-            int index = Array.IndexOf(current.Nodes, node);
-            if (index < 0)
-                return;
-            ring = ejected ? current.Ring.Eject(index) : current.Ring.Restore(index);
-            _topology = new Topology(ring, current.Nodes);
-        }
-        RingChanged?.Invoke(this, ring);
     }
 
     /// <summary>Probes a down node with <c>mn</c>, backing off, until it answers (then flushes and restores it) or leaves.</summary>
@@ -281,16 +202,8 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
         }
         node.MarkUp();
         if (_options.NodeDownPolicy == NodeDownPolicy.Eject)
-            SetEjected(node, ejected: false);
+            _topology.SetLive(node, live: true);
         NodeHealthChanged?.Invoke(this, (node.Endpoint, false));
-    }
-
-    /// <summary>One ring and the node of each of its indexes, published together.</summary>
-    private sealed class Topology(KetamaRing ring, ClusterNode[] nodes)
-    {
-        public KetamaRing Ring { get; } = ring;
-
-        public ClusterNode[] Nodes { get; } = nodes;
     }
 
     /// <summary>The client a command goes to (null: unavailable) and the node whose health it reports to (null for gutter).</summary>

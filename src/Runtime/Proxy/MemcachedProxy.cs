@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using TypedCache.Cluster;
 using TypedCache.Coordination;
 
@@ -76,7 +75,7 @@ internal sealed class MemcachedProxy : IAsyncDisposable
     {
         options ??= new ProxyOptions();
         options.Validate();
-        EnsureFileLimit(options.MaxConnections + nodes.Count + OtherFiles);
+        OpenFileLimit.EnsureAtLeast(options.MaxConnections + nodes.Count + OtherFiles);
         return StartOver(listen, options, ProxyTopology.Create(nodes, options));
     }
 
@@ -86,7 +85,7 @@ internal sealed class MemcachedProxy : IAsyncDisposable
     {
         options ??= new ProxyOptions();
         options.Validate();
-        EnsureFileLimit(options.MaxConnections + OtherFiles * 2);
+        OpenFileLimit.EnsureAtLeast(options.MaxConnections + OtherFiles * 2);
         return StartOver(listen, options, await ProxyTopology.StartAsync(root, options, cancellationToken).ConfigureAwait(false));
     }
 
@@ -173,36 +172,4 @@ internal sealed class MemcachedProxy : IAsyncDisposable
             }
         }
     }
-
-    /// <summary>Raises the soft open-file limit to fit <paramref name="files"/> descriptors, or throws naming both numbers.</summary>
-    private static void EnsureFileLimit(int files)
-    {
-        if (!OperatingSystem.IsLinux())
-            return;
-        if (GetRLimit(RLimitNoFile, out var limit) != 0)
-            return;
-        if (limit.Current >= (ulong)files)
-            return;
-        if (limit.Maximum < (ulong)files)
-            throw new InvalidOperationException(
-                $"The open-file limit (hard {limit.Maximum}) cannot fit {files} descriptors for the proxy's connection limit; lower MaxConnections or raise 'ulimit -Hn'.");
-        var raised = new RLimit { Current = (ulong)files, Maximum = limit.Maximum };
-        if (SetRLimit(RLimitNoFile, ref raised) != 0)
-            throw new InvalidOperationException($"Could not raise the open-file limit from {limit.Current} to {files} (errno {Marshal.GetLastPInvokeError()}).");
-    }
-
-    private const int RLimitNoFile = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Maximum;
-    }
-
-    [DllImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
-    private static extern int GetRLimit(int resource, out RLimit limit);
-
-    [DllImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
-    private static extern int SetRLimit(int resource, ref RLimit limit);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using TypedCache.Cluster;
 using TypedCache.Memcached;
 
 namespace TypedCache.Proxy;
@@ -25,7 +26,7 @@ internal interface IBackendReply
 /// connection and answers everything in flight as unavailable; the connection is reopened in the background with
 /// backoff. While it is down, requests are refused at once and the node's keys follow the proxy's node-down policy.
 /// </summary>
-internal sealed class ProxyBackend : IAsyncDisposable
+internal sealed class ProxyBackend : ITopologyNode
 {
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -66,6 +67,8 @@ internal sealed class ProxyBackend : IAsyncDisposable
                 return _socket is not null;
         }
     }
+
+    bool ITopologyNode.IsDown => !IsUp;
 
     /// <summary>
     /// Appends one request (<paramref name="line"/> then <paramref name="data"/>) for <paramref name="reply"/>; false,

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using TypedCache.Cluster;
 using TypedCache.Memcached;
 
 namespace TypedCache.Proxy;
@@ -31,7 +32,10 @@ internal sealed partial class ProxyConnection
         _socket = socket;
         _proxy = proxy;
         _options = proxy.Options;
-        _replies = Channel.CreateBounded<ReplySlot>(new BoundedChannelOptions(_options.MaxPipelineDepth) { SingleReader = true, SingleWriter = true });
+        // The writer resumes inline on the read loop when a request is queued (no thread hop per request); it stands
+        // down at its first await that does not complete at once, which is the wait for the backend's reply.
+        _replies = Channel.CreateBounded<ReplySlot>(
+            new BoundedChannelOptions(_options.MaxPipelineDepth) { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
     }
 
     /// <summary>Serves the connection until the client leaves, quits, idles out or the proxy stops.</summary>
@@ -294,7 +298,7 @@ internal sealed partial class ProxyConnection
     }
 
     /// <summary>One request per node holding the keys it owns, merged back in key order.</summary>
-    private ReplySlot SplitRetrieve(ReadOnlySpan<byte> line, int firstKey, ProxyTopology.Snapshot topology)
+    private ReplySlot SplitRetrieve(ReadOnlySpan<byte> line, int firstKey, RingTopology<ProxyBackend> topology)
     {
         var prefix = line[.._tokens[firstKey - 1].End.Value];
         var parts = new List<(ProxyBackend? Backend, PooledBufferWriter Line)>();
@@ -441,7 +445,7 @@ internal sealed partial class ProxyConnection
         if (arguments > 1 || (arguments == 1 && !TryParseExact(Token(line, 1), out int _)))
             return Reply(Replies.BadFormat);
         _proxy.Stats.CountFlush();
-        var backends = _proxy.Topology.Current.Backends;
+        var backends = _proxy.Topology.Current.Nodes;
         var slot = ReplySlot.AllNodes(backends.Length, Replies.Ok, noReply);
         var request = line[.._tokens[arguments].End.Value];
         for (int i = 0; i < backends.Length; i++)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using TypedCache.Cluster;
 
 namespace TypedCache.Proxy;
 
@@ -48,7 +49,7 @@ internal sealed class ProxyStats
     }
 
     /// <summary>The <c>stats</c> reply: counters, then the ring's nodes and how many are connected, then <c>END</c>.</summary>
-    public ReadOnlyMemory<byte> Format(ProxyTopology.Snapshot topology)
+    public ReadOnlyMemory<byte> Format(RingTopology<ProxyBackend> topology)
     {
         var text = new StringBuilder();
         void Stat(string name, object value) => text.Append(CultureInfo.InvariantCulture, $"STAT {name} {value}\r\n");
@@ -63,8 +64,8 @@ internal sealed class ProxyStats
         Stat("cmd_set", Interlocked.Read(ref _sets));
         Stat("cmd_touch", Interlocked.Read(ref _touches));
         Stat("cmd_flush", Interlocked.Read(ref _flushes));
-        Stat("backends", topology.Backends.Length);
-        Stat("backends_up", topology.Backends.Count(b => b.IsUp));
+        Stat("backends", topology.Nodes.Length);
+        Stat("backends_up", topology.Nodes.Count(b => b.IsUp));
         Stat("ring_live_nodes", topology.Ring.LiveCount);
         text.Append("END\r\n");
         return Encoding.ASCII.GetBytes(text.ToString());

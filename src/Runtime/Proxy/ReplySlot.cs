@@ -8,9 +8,15 @@ namespace TypedCache.Proxy;
 /// backend reply (or replies, for a <c>get</c> split across nodes) it waits for. The connection's writer takes slots
 /// in request order, so replies leave in request order whatever order the backends answer in.
 /// </summary>
+/// <remarks>
+/// The connection's writer resumes inline on the thread that completes the slot (a backend's read loop): it copies
+/// the reply into its output and sends it, and stands down at its first await that does not complete at once (a slow
+/// client, the next reply not ready), so a backend's read loop is held up only by synchronous work, never by a client.
+/// The backend's frame is copied before the slot completes, so the read loop may reuse its buffer.
+/// </remarks>
 internal sealed class ReplySlot : IBackendReply, IValueTaskSource
 {
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core;
     private ReadOnlyMemory<byte> _fixed;
     private ReadOnlyMemory<byte> _unavailable;
     private ReadOnlyMemory<byte> _quietCode;

@@ -12,7 +12,8 @@ namespace TypedCache.Tests.Cluster;
 [Collection(ZooKeeperCollection.Name)]
 public sealed class ClusterMembershipTests(ZooKeeperFixture fixture, ITestOutputHelper output)
 {
-    private static readonly MemcachedRegistrarOptions FastRegistrar = new()
+    /// <summary>Registrar settings that notice a dead memcached within a few hundred milliseconds; shared by the proxy's membership tests.</summary>
+    internal static readonly MemcachedRegistrarOptions FastRegistrar = new()
     {
         CheckInterval = TimeSpan.FromMilliseconds(100),
         FailureThreshold = 2,

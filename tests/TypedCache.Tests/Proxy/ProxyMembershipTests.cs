@@ -10,25 +10,19 @@ namespace TypedCache.Tests.Proxy;
 [Collection(ZooKeeperCollection.Name)]
 public sealed class ProxyMembershipTests(ZooKeeperFixture fixture, ITestOutputHelper output)
 {
-    private static readonly MemcachedRegistrarOptions FastRegistrar = new()
-    {
-        CheckInterval = TimeSpan.FromMilliseconds(100),
-        FailureThreshold = 2,
-    };
-
     [Fact]
     public async Task A_node_registered_in_zookeeper_joins_the_proxys_ring_and_receives_its_keys()
     {
         await using var servers = await ServerSet.StartAsync(3);
         string root = ZooKeeperFixture.NewRoot();
-        await using var a = MemcachedRegistrar.Start(await fixture.OpenAsync(root), servers.Nodes[0], FastRegistrar);
-        await using var b = MemcachedRegistrar.Start(await fixture.OpenAsync(root), servers.Nodes[1], FastRegistrar);
+        await using var a = MemcachedRegistrar.Start(await fixture.OpenAsync(root), servers.Nodes[0], ClusterMembershipTests.FastRegistrar);
+        await using var b = MemcachedRegistrar.Start(await fixture.OpenAsync(root), servers.Nodes[1], ClusterMembershipTests.FastRegistrar);
         await using var proxy = await MemcachedProxy.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), await fixture.OpenAsync(root), ProxyRig.Fast());
         await ClusterTestSupport.UntilAsync(() => proxy.Topology.Current.Ring.LiveCount == 2, "the two registered nodes to join the proxy's ring");
 
-        await using var c = MemcachedRegistrar.Start(await fixture.OpenAsync(root), servers.Nodes[2], FastRegistrar);
+        await using var c = MemcachedRegistrar.Start(await fixture.OpenAsync(root), servers.Nodes[2], ClusterMembershipTests.FastRegistrar);
         var joined = await ClusterTestSupport.UntilAsync(
-            () => proxy.Topology.Current.Ring.LiveCount == 3 && proxy.Topology.Current.Backends.All(backend => backend.IsUp), "the third node to join and connect");
+            () => proxy.Topology.Current.Ring.LiveCount == 3 && proxy.Topology.Current.Nodes.All(backend => backend.IsUp), "the third node to join and connect");
         output.WriteLine($"registered -> in the proxy's ring and connected: {joined.TotalMilliseconds:0} ms");
 
         var ring = proxy.Topology.Current.Ring;

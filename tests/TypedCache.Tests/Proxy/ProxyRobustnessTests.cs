@@ -59,34 +59,55 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         await AssertWorksOnEveryNodeAsync(rig);
     }
 
-    [Fact]
-    public async Task Two_thousand_idle_connections_are_held_and_the_limit_refuses_one_more()
+    /// <summary>
+    /// Opens <c>count</c> connections to the port, sends one <c>get</c> on the first (the oldest), prints its reply, then
+    /// holds them all idle until killed. Runs as its own process so that each side of the 10,000 connections has a
+    /// process's open-file limit to itself.
+    /// </summary>
+    private const string HoldConnections = """
+        import resource, signal, socket, sys
+        port, count = int(sys.argv[1]), int(sys.argv[2])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count + 64)), hard))
+        held = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+        print("connected", len(held), flush=True)
+        held[0].sendall(b"get nothing-here\r\n")
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            reply += held[0].recv(64)
+        print("oldest answers", reply.decode().strip(), flush=True)
+        signal.pause()
+        """;
+
+    private const int Idle = 10_000;
+
+    [NeedsOpenFilesFact(Idle + 512)]
+    public async Task Ten_thousand_idle_connections_are_held_and_the_limit_refuses_one_more()
     {
-        const int idle = 2000;
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxConnections = idle + 1 });
-        var connections = new List<RawConnection>();
-        try
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxConnections = Idle + 1 });
+        var started = Stopwatch.GetTimestamp();
+        await using (var holder = ExternalProcess.Start("/usr/bin/python3", ["-c", HoldConnections, rig.Port.ToString(), Idle.ToString()]))
         {
-            for (int i = 0; i < idle; i++)
-                connections.Add(await rig.ConnectAsync());
-            await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == idle, "every idle connection to be accepted");
+            await ClusterTestSupport.UntilAsync(
+                () => (rig.Proxy.Stats.CurrentConnections == Idle && holder.StandardOutput.Contains("oldest answers END")) || holder.HasExited,
+                "every idle connection to be accepted and the oldest to answer", TimeSpan.FromSeconds(60));
+            Assert.False(holder.HasExited, holder.Report);
+            output.WriteLine($"{Idle} idle connections accepted in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+
+            // With 10,000 idle connections held, a new client is served on every node.
             await AssertWorksOnEveryNodeAsync(rig);
-            await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == idle, "the check connection to be released");
+            await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == Idle, "the check connection to be released");
             await using var extra = await rig.ConnectAsync();
-            await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == idle + 1, "the last allowed connection to be accepted");
+            await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == Idle + 1, "the last allowed connection to be accepted");
             await using var refused = await rig.ConnectAsync();
             Assert.True(await refused.ClosedByPeerAsync(TimeSpan.FromSeconds(10)));
             Assert.Equal("ERROR Too many open connections\r\n", refused.Pending);
-            Assert.Contains("STAT curr_connections 2001\r\n", await extra.ExchangeAsync("stats\r\n"));
-            // The oldest idle connection still answers.
-            Assert.Equal("END\r\n", await connections[0].ExchangeAsync("get nothing-here\r\n"));
+            Assert.Contains($"STAT curr_connections {Idle + 1}\r\n", await extra.ExchangeAsync("stats\r\n"));
         }
-        finally
-        {
-            foreach (var connection in connections)
-                await connection.DisposeAsync();
-        }
-        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == 0, "closed connections to be released");
+
+        // The holder is killed: its connections are released and the proxy still serves.
+        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Stats.CurrentConnections == 0, "every connection to be released", TimeSpan.FromSeconds(60));
+        await AssertWorksOnEveryNodeAsync(rig);
     }
 
     [Fact]
@@ -161,7 +182,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         Assert.Equal(0, Volatile.Read(ref otherMisses));
 
         await rig.Servers[0].StartAsync();
-        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Backends[0].IsUp, "the restarted node to reconnect");
+        await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Nodes[0].IsUp, "the restarted node to reconnect");
         await stop.CancelAsync();
         await Task.WhenAll(workers);
         Assert.True(killed);

@@ -30,7 +30,7 @@ internal sealed class ProxyRig : IAsyncDisposable
         {
             var proxy = MemcachedProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), servers.Nodes, options ?? Fast());
             var rig = new ProxyRig(servers, proxy);
-            await ClusterTestSupport.UntilAsync(() => proxy.Topology.Current.Backends.All(b => b.IsUp), "every backend to connect");
+            await ClusterTestSupport.UntilAsync(() => proxy.Topology.Current.Nodes.All(b => b.IsUp), "every backend to connect");
             return rig;
         }
         catch
@@ -164,3 +164,19 @@ internal sealed class RawConnection : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>
+/// A fact that needs <paramref name="files"/> open descriptors in this process and as many in a child process: skipped,
+/// naming both numbers, when the hard open-file limit is lower (the soft limit is raised by the proxy and the child).
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class NeedsOpenFilesFactAttribute : FactAttribute
+{
+    public NeedsOpenFilesFactAttribute(int files)
+    {
+        ulong hard = OpenFileLimit.Hard;
+        if (hard < (ulong)files)
+            Skip = $"needs {files} open files per process, but the hard open-file limit is {hard} ('ulimit -Hn')";
+    }
+}
+
