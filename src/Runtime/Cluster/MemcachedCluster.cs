@@ -108,7 +108,7 @@ internal sealed partial class MemcachedCluster : IAsyncDisposable
     /// left to node health (their keys are unavailable until they answer).
     /// </summary>
     public Task WaitForConnectionsAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Task.WhenAll(Volatile.Read(ref _topology).Nodes.Select(async node =>
+        Task.WhenAll(_topology.Current.Nodes.Select(async node =>
         {
             try
             {

@@ -57,7 +57,7 @@ public sealed partial class ProxyProtocolTests(ITestOutputHelper output)
     public async Task Memccapable_ascii_passes_all_27_tests_through_the_proxy()
     {
         await using var rig = await ProxyRig.StartAsync();
-        string report = await ExternalProcess.RunAsync("/usr/bin/memccapable", ["-a", "-h", "127.0.0.1", "-p", rig.Port.ToString(), "-t", "10"], "", ToolDeadline);
+        string report = await RunToolAsync("/usr/bin/memccapable", ["-a", "-h", "127.0.0.1", "-p", rig.Port.ToString(), "-t", "10"]);
         output.WriteLine(report);
         Assert.Equal(27, PassLine().Matches(report).Count);
         Assert.Contains("All tests passed", report);
@@ -82,7 +82,7 @@ public sealed partial class ProxyProtocolTests(ITestOutputHelper output)
             assert c.get("{{p}}0") is None
             print("pylibmc ok")
             """;
-        string stdout = await ExternalProcess.RunAsync("/usr/bin/python3", ["-"], script, ToolDeadline);
+        string stdout = await RunToolAsync("/usr/bin/python3", ["-c", script]);
         Assert.Contains("pylibmc ok", stdout);
 
         var keys = Enumerable.Range(1, 299).Select(i => p + i).ToList();
@@ -100,7 +100,7 @@ public sealed partial class ProxyProtocolTests(ITestOutputHelper output)
     public async Task Memcaslap_runs_unchanged_against_the_proxy()
     {
         await using var rig = await ProxyRig.StartAsync();
-        string report = await ExternalProcess.RunAsync("/usr/bin/memcaslap", ["-s", $"127.0.0.1:{rig.Port}", "-t", "2s", "-T", "1", "-c", "8"], "", ToolDeadline);
+        string report = await RunToolAsync("/usr/bin/memcaslap", ["-s", $"127.0.0.1:{rig.Port}", "-t", "2s", "-T", "1", "-c", "8"]);
         output.WriteLine(report);
         var tps = TpsLine().Match(report);
         Assert.True(tps.Success, report);
@@ -114,4 +114,20 @@ public sealed partial class ProxyProtocolTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"TPS: (\d+)")]
     private static partial Regex TpsLine();
+
+    /// <summary>Runs a peer tool to its end (killed by PID past the deadline) and returns what it printed.</summary>
+    private static async Task<string> RunToolAsync(string fileName, IReadOnlyList<string> arguments)
+    {
+        using var process = ChildProcess.Start(fileName, arguments);
+        using var deadline = new CancellationTokenSource(ToolDeadline);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"no end within {ToolDeadline.TotalSeconds:0} s: {process.Describe()}");
+        }
+        return process.Output;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using TypedCache.Proxy;
+using TypedCache.Testing;
 using TypedCache.Tests.Cluster;
 using Xunit.Abstractions;
 
@@ -86,12 +87,12 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     {
         await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxConnections = Idle + 1 });
         var started = Stopwatch.GetTimestamp();
-        await using (var holder = ExternalProcess.Start("/usr/bin/python3", ["-c", HoldConnections, rig.Port.ToString(), Idle.ToString()]))
+        using (var holder = ChildProcess.Start("/usr/bin/python3", ["-c", HoldConnections, rig.Port.ToString(), Idle.ToString()]))
         {
             await ClusterTestSupport.UntilAsync(
-                () => (rig.Proxy.Stats.CurrentConnections == Idle && holder.StandardOutput.Contains("oldest answers END")) || holder.HasExited,
+                () => (rig.Proxy.Stats.CurrentConnections == Idle && holder.Output.Contains("oldest answers END")) || holder.HasExited,
                 "every idle connection to be accepted and the oldest to answer", TimeSpan.FromSeconds(60));
-            Assert.False(holder.HasExited, holder.Report);
+            Assert.False(holder.HasExited, holder.Describe());
             output.WriteLine($"{Idle} idle connections accepted in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
 
             // With 10,000 idle connections held, a new client is served on every node.
