@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Quickstart;
 using Spectre.Console;
 using TypedCache;
 
