@@ -161,6 +161,8 @@ public sealed class FailureTests(FailureServers servers) : IClassFixture<Failure
             Assert.Equal(new Item(1, "v1", 1), await reader.Items.GetAsync(1));
             Assert.Equal(new Item(5, "db", 1), await reader.Items.GetOrLoadAsync(5, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "db", 1))));
             Assert.Equal(new Item(5, "db", 1), await reader.Items.GetAsync(5));
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => await writer.Items.LockAsync(1, TimeSpan.FromSeconds(5)));
+            Assert.Contains("ZooKeeper", refused.Message);
         }
         finally
         {
