@@ -9,16 +9,6 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    private static async Task PollAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Yield();
-        }
-    }
-
     /// <summary>Advances fake time by <paramref name="step"/> until <paramref name="task"/> completes (the engine's timer may start after the call returns).</summary>
     private static async Task AdvanceUntilDoneAsync(FakeTimeProvider time, Task task, TimeSpan step)
     {
@@ -54,7 +44,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         Assert.False(release.Task.IsCompleted);
 
         release.SetResult(new Item(6, "fresh", 2));
-        await PollAsync(async () => (await cache.Items.GetAsync(6))?.Name == "fresh", "the background load lands in L1");
+        await EngineServers.PollAsync(async () => (await cache.Items.GetAsync(6))?.Name == "fresh", "the background load lands in L1");
         await using var other = servers.Context(prefix);
         Assert.Equal(new Item(6, "fresh", 2), await other.Items.GetAsync(6));
     }
@@ -84,7 +74,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         Assert.Null(await cache.Items.GetAsync(12));
 
         release.SetResult(new Item(12, "late", 1));
-        await PollAsync(async () => await cache.Items.GetAsync(12) is not null, "the late load lands");
+        await EngineServers.PollAsync(async () => await cache.Items.GetAsync(12) is not null, "the late load lands");
         await using var other = servers.Context(prefix);
         Assert.Equal(new Item(12, "late", 1), await other.Items.GetAsync(12));
     }
@@ -125,7 +115,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         await using (var late = servers.Context(prefix, configure: eager))
         {
             Assert.Equal(new Item(11, "v1", 1), await late.Items.GetOrLoadAsync(11, Refresh));
-            await PollAsync(async () =>
+            await EngineServers.PollAsync(async () =>
             {
                 await using var reader = servers.Context(prefix);
                 return (await reader.Items.GetAsync(11))?.Name == "v2";

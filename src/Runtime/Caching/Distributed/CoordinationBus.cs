@@ -19,6 +19,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
     private const int MaxKeysPerEvent = 1000;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StartRetryWindow = TimeSpan.FromSeconds(15);
 
     private readonly ZooKeeperClient _client;
     private readonly DistributedCacheOptions _options;
@@ -55,7 +56,37 @@ internal sealed class CoordinationBus : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects and subscribes; a connection lost while starting (a member dying, a leader election) starts over with
+    /// backoff for up to <see cref="StartRetryWindow"/>, then the loss reaches the caller.
+    /// </summary>
     public static async Task<CoordinationBus> StartAsync(
+        ZooKeeperSettings settings,
+        DistributedCacheOptions options,
+        TimeProvider time,
+        RemoteKeyHandler onKey,
+        Action onMissed,
+        Action<VersionKind, string, long> onVersion,
+        CancellationToken cancellationToken)
+    {
+        var giveUp = DateTime.UtcNow + StartRetryWindow;
+        var retry = FirstRetry;
+        while (true)
+        {
+            try
+            {
+                return await StartOnceAsync(settings, options, time, onKey, onMissed, onVersion, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConnectionLossException) when (DateTime.UtcNow < giveUp)
+            {
+                // Real time on purpose: this waits for the network, not for cache expiry.
+                await Task.Delay(retry, cancellationToken).ConfigureAwait(false);
+                retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
+            }
+        }
+    }
+
+    private static async Task<CoordinationBus> StartOnceAsync(
         ZooKeeperSettings settings,
         DistributedCacheOptions options,
         TimeProvider time,
