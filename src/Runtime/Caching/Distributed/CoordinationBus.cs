@@ -75,7 +75,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(settings, options, time, onKey, onMissed, onVersion, cancellationToken).ConfigureAwait(false);
+                return await StartOnceAsync().ConfigureAwait(false);
             }
             catch (ConnectionLossException) when (DateTime.UtcNow < giveUp)
             {
@@ -84,53 +84,46 @@ internal sealed class CoordinationBus : IAsyncDisposable
                 retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
             }
         }
-    }
 
-    private static async Task<CoordinationBus> StartOnceAsync(
-        ZooKeeperSettings settings,
-        DistributedCacheOptions options,
-        TimeProvider time,
-        RemoteKeyHandler onKey,
-        Action onMissed,
-        Action<VersionKind, string, long> onVersion,
-        CancellationToken cancellationToken)
-    {
-        var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true }, cancellationToken).ConfigureAwait(false);
-        CoordinationBus? bus = null;
-        try
+        async Task<CoordinationBus> StartOnceAsync()
         {
-            var root = await CoordinationRoot.OpenAsync(client, settings.Root, cancellationToken: cancellationToken).ConfigureAwait(false);
-            bus = new CoordinationBus(client, root, options, time);
-            var versions = await VersionWatcher.StartAsync(root, cancellationToken).ConfigureAwait(false);
-            bus._owned.Add(versions);
-            while (versions.Changes.TryRead(out var change))
+            var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true }, cancellationToken).ConfigureAwait(false);
+            CoordinationBus? bus = null;
+            try
             {
-                onVersion(change.Kind, change.Name, change.Version);
-            }
+                var root = await CoordinationRoot.OpenAsync(client, settings.Root, cancellationToken: cancellationToken).ConfigureAwait(false);
+                bus = new CoordinationBus(client, root, options, time);
+                var versions = await VersionWatcher.StartAsync(root, cancellationToken).ConfigureAwait(false);
+                bus._owned.Add(versions);
+                while (versions.Changes.TryRead(out var change))
+                {
+                    onVersion(change.Kind, change.Name, change.Version);
+                }
 
-            var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
-            var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
-            bus._owned.Add(subscription);
-            var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
-            bus._owned.Add(latch);
-            bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
-            bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
-            bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
-            bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
-            return bus;
-        }
-        catch
-        {
-            if (bus is not null)
-            {
-                await bus.DisposeAsync().ConfigureAwait(false);
+                var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
+                var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
+                bus._owned.Add(subscription);
+                var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
+                bus._owned.Add(latch);
+                bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
+                bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
+                bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
+                bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
+                return bus;
             }
-            else
+            catch
             {
-                await client.DisposeAsync().ConfigureAwait(false);
-            }
+                if (bus is not null)
+                {
+                    await bus.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                }
 
-            throw;
+                throw;
+            }
         }
     }
 
