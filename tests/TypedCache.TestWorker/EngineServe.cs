@@ -11,7 +11,9 @@ namespace TypedCache.TestWorker;
 /// Commands: <c>get ID</c> → <c>value NAME REV</c> | <c>null</c>; <c>load ID NAME</c> → <c>value NAME REV</c>;
 /// <c>stampede ID N DELAYMS</c> (N concurrent loads, the loader taking DELAYMS) → <c>calls C</c>;
 /// <c>set ID NAME REV</c>, <c>invalidate ID</c>, <c>invalidate-all</c>, <c>invalidate-tag TAG</c> → <c>done TICKS</c>
-/// (the time the call started); <c>wait-null ID TIMEOUTMS</c> (polls <c>get</c>) → <c>null TICKS</c> | <c>timeout</c>.
+/// (the time the call started); <c>wait-null ID TIMEOUTMS</c> (polls <c>get</c>) → <c>null TICKS</c> | <c>timeout</c>;
+/// <c>slow-load ID NAME</c> starts a load whose loader waits → <c>loading</c> once the loader runs, and
+/// <c>release ID</c> lets that loader return NAME and waits for the load → <c>value NAME REV</c> | <c>null</c>.
 /// </remarks>
 internal static class EngineServe
 {
@@ -25,13 +27,17 @@ internal static class EngineServe
         await using var cache = new EngineCache(options);
         await cache.Items.GetAsync(0).ConfigureAwait(false); // connected before the first command
         Console.WriteLine("ready");
+        var slowLoads = new Dictionary<int, SlowLoad>();
         while (await Console.In.ReadLineAsync().ConfigureAwait(false) is { } line && line != "exit")
         {
-            Console.WriteLine(await AnswerAsync(cache, line.Split(' ')).ConfigureAwait(false));
+            Console.WriteLine(await AnswerAsync(cache, slowLoads, line.Split(' ')).ConfigureAwait(false));
         }
     }
 
-    private static async Task<string> AnswerAsync(EngineCache cache, string[] words)
+    /// <summary>A load started by <c>slow-load</c>: its loader returns once <see cref="Release"/> is set.</summary>
+    private sealed record SlowLoad(TaskCompletionSource Release, Task<Item?> Load);
+
+    private static async Task<string> AnswerAsync(EngineCache cache, Dictionary<int, SlowLoad> slowLoads, string[] words)
     {
         var started = DateTime.UtcNow.Ticks;
         switch (words[0])
@@ -76,6 +82,22 @@ internal static class EngineServe
                 }
 
                 return "timeout";
+            case "slow-load":
+                var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var load = cache.Items.GetOrLoadAsync(Int(words[1]), async (id, _) =>
+                {
+                    loading.TrySetResult();
+                    await release.Task.ConfigureAwait(false);
+                    return new Item(id, words[2], 1);
+                }).AsTask();
+                slowLoads.Add(Int(words[1]), new SlowLoad(release, load));
+                await Task.WhenAny(loading.Task, load).ConfigureAwait(false);
+                return load.IsCompleted ? Show(await load.ConfigureAwait(false)) : "loading";
+            case "release":
+                slowLoads.Remove(Int(words[1]), out var slow);
+                slow!.Release.SetResult();
+                return Show(await slow.Load.ConfigureAwait(false));
             default:
                 throw new ArgumentException($"Unknown engine-serve command '{words[0]}'.");
         }

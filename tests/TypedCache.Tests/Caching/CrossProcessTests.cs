@@ -94,4 +94,44 @@ public sealed class CrossProcessTests(EngineServers servers, ITestOutputHelper o
             Array.ForEach(workers, w => w.Dispose());
         }
     }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_slow_load_in_one_process_never_writes_its_old_value_after_an_invalidation_in_another()
+    {
+        var prefix = EngineServers.NewName();
+        var workers = await StartAsync(servers, prefix, 2);
+        try
+        {
+            var (loader, invalidator) = (workers[0], workers[1]);
+            var random = new Random(82);
+            for (var round = 0; round < 30; round++)
+            {
+                var id = 2000 + round;
+                Assert.Equal("loading", await loader.SendAsync($"slow-load {id} old"));
+
+                // Both commands in flight at once, the release shifted before or after the invalidation by a random spin.
+                var releaseFirst = random.Next(2) == 0;
+                var spin = random.Next(0, 200_000);
+                var (first, second) = releaseFirst ? (loader, invalidator) : (invalidator, loader);
+                await first.PostAsync(releaseFirst ? $"release {id}" : $"invalidate {id}");
+                Thread.SpinWait(spin);
+                await second.PostAsync(releaseFirst ? $"invalidate {id}" : $"release {id}");
+                var released = await loader.ReadLineAsync();
+                var invalidated = await invalidator.ReadLineAsync();
+                Assert.Equal("value old 1", released);
+                Ticks(invalidated, "done");
+
+                await using var reader = servers.Context(prefix);
+                Assert.True(await reader.Items.GetAsync(id) is null, $"round {round} (release first: {releaseFirst}, spin {spin}): the old value was written after the invalidation");
+                Assert.Equal("null", await invalidator.SendAsync($"get {id}"));
+            }
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                worker.Dispose();
+            }
+        }
+    }
 }

@@ -22,6 +22,17 @@ public sealed class EngineServers : IAsyncLifetime
         await ZooKeeper.DisposeAsync();
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing after 30 s with <paramref name="what"/>.</summary>
+    public static async Task PollAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Yield();
+        }
+    }
+
     /// <summary>A ZooKeeper root and key prefix of their own, so that tests sharing the servers do not see each other.</summary>
     public static string NewName() => "t" + Guid.NewGuid().ToString("N")[..12];
 

@@ -40,16 +40,6 @@ public sealed class FailureTests(FailureServers servers) : IClassFixture<Failure
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    private static async Task PollAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Yield();
-        }
-    }
-
     [Fact(Timeout = 90_000)]
     public async Task A_memcached_node_killed_under_load_costs_callers_no_exception()
     {
@@ -128,7 +118,7 @@ public sealed class FailureTests(FailureServers servers) : IClassFixture<Failure
 
             foreach (var id in ids)
             {
-                await PollAsync(async () => await reader.Items.GetAsync(id) is null, $"key {id} leaves the reader's L1");
+                await EngineServers.PollAsync(async () => await reader.Items.GetAsync(id) is null, $"key {id} leaves the reader's L1");
             }
         }
         finally
@@ -161,6 +151,8 @@ public sealed class FailureTests(FailureServers servers) : IClassFixture<Failure
             Assert.Equal(new Item(1, "v1", 1), await reader.Items.GetAsync(1));
             Assert.Equal(new Item(5, "db", 1), await reader.Items.GetOrLoadAsync(5, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "db", 1))));
             Assert.Equal(new Item(5, "db", 1), await reader.Items.GetAsync(5));
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => await writer.Items.LockAsync(1, TimeSpan.FromSeconds(5)));
+            Assert.Contains("ZooKeeper", refused.Message);
         }
         finally
         {
@@ -168,8 +160,8 @@ public sealed class FailureTests(FailureServers servers) : IClassFixture<Failure
             await Task.WhenAll(members.Select(member => servers.ZooKeeper.StartAsync(member)));
         }
 
-        await PollAsync(async () => await reader.Items.GetAsync(1) is null, "the queued key invalidation reaches the reader");
-        await PollAsync(() => Task.FromResult(reader.Items.KeyFor(2) != typeKey), "the queued type bump reaches the reader");
+        await EngineServers.PollAsync(async () => await reader.Items.GetAsync(1) is null, "the queued key invalidation reaches the reader");
+        await EngineServers.PollAsync(() => Task.FromResult(reader.Items.KeyFor(2) != typeKey), "the queued type bump reaches the reader");
         Assert.Null(await reader.Items.GetAsync(2));
     }
 }

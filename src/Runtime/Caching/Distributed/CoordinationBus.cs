@@ -19,6 +19,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
     private const int MaxKeysPerEvent = 1000;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StartRetryWindow = TimeSpan.FromSeconds(15);
 
     private readonly ZooKeeperClient _client;
     private readonly DistributedCacheOptions _options;
@@ -55,6 +56,10 @@ internal sealed class CoordinationBus : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects and subscribes; a connection lost while starting (a member dying, a leader election) starts over with
+    /// backoff for up to <see cref="StartRetryWindow"/>, then the loss reaches the caller.
+    /// </summary>
     public static async Task<CoordinationBus> StartAsync(
         ZooKeeperSettings settings,
         DistributedCacheOptions options,
@@ -64,42 +69,61 @@ internal sealed class CoordinationBus : IAsyncDisposable
         Action<VersionKind, string, long> onVersion,
         CancellationToken cancellationToken)
     {
-        var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true }, cancellationToken).ConfigureAwait(false);
-        CoordinationBus? bus = null;
-        try
+        var giveUp = DateTime.UtcNow + StartRetryWindow;
+        var retry = FirstRetry;
+        while (true)
         {
-            var root = await CoordinationRoot.OpenAsync(client, settings.Root, cancellationToken: cancellationToken).ConfigureAwait(false);
-            bus = new CoordinationBus(client, root, options, time);
-            var versions = await VersionWatcher.StartAsync(root, cancellationToken).ConfigureAwait(false);
-            bus._owned.Add(versions);
-            while (versions.Changes.TryRead(out var change))
+            try
             {
-                onVersion(change.Kind, change.Name, change.Version);
+                return await StartOnceAsync().ConfigureAwait(false);
             }
-
-            var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
-            var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
-            bus._owned.Add(subscription);
-            var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
-            bus._owned.Add(latch);
-            bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
-            bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
-            bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
-            bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
-            return bus;
+            catch (ConnectionLossException) when (DateTime.UtcNow < giveUp)
+            {
+                // Real time on purpose: this waits for the network, not for cache expiry.
+                await Task.Delay(retry, cancellationToken).ConfigureAwait(false);
+                retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
+            }
         }
-        catch
-        {
-            if (bus is not null)
-            {
-                await bus.DisposeAsync().ConfigureAwait(false);
-            }
-            else
-            {
-                await client.DisposeAsync().ConfigureAwait(false);
-            }
 
-            throw;
+        async Task<CoordinationBus> StartOnceAsync()
+        {
+            var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true }, cancellationToken).ConfigureAwait(false);
+            CoordinationBus? bus = null;
+            try
+            {
+                var root = await CoordinationRoot.OpenAsync(client, settings.Root, cancellationToken: cancellationToken).ConfigureAwait(false);
+                bus = new CoordinationBus(client, root, options, time);
+                var versions = await VersionWatcher.StartAsync(root, cancellationToken).ConfigureAwait(false);
+                bus._owned.Add(versions);
+                while (versions.Changes.TryRead(out var change))
+                {
+                    onVersion(change.Kind, change.Name, change.Version);
+                }
+
+                var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
+                var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
+                bus._owned.Add(subscription);
+                var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
+                bus._owned.Add(latch);
+                bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
+                bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
+                bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
+                bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
+                return bus;
+            }
+            catch
+            {
+                if (bus is not null)
+                {
+                    await bus.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                }
+
+                throw;
+            }
         }
     }
 

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Time.Testing;
+using TypedCache.Memcached;
+using TypedCache.TestWorker;
+
+namespace TypedCache.Tests.Caching;
+
+/// <summary>Soft and hard loader timeouts and eager refresh of the memcached engine, on a real memcached server.</summary>
+public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineServers>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>Advances fake time by <paramref name="step"/> until <paramref name="task"/> completes (the engine's timer may start after the call returns).</summary>
+    private static async Task AdvanceUntilDoneAsync(FakeTimeProvider time, Task task, TimeSpan step)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!task.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the loader timeout to fire");
+            time.Advance(step);
+            await Task.Yield();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Past_the_soft_timeout_the_stale_value_is_served_and_the_load_lands_in_the_background()
+    {
+        var prefix = EngineServers.NewName();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = servers.Context(prefix, time: time, configure: o => o.SoftTimeout = TimeSpan.FromSeconds(1));
+        await cache.Items.SetAsync(new Item(6, "stale", 1));
+        time.Advance(TimeSpan.FromSeconds(61)); // past the TTL (60 s), within the fail-safe window
+
+        var release = new TaskCompletionSource<Item?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        var get = cache.Items.GetOrLoadAsync(6, (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            return new ValueTask<Item?>(release.Task);
+        }).AsTask();
+        await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(new Item(6, "stale", 1), await get);
+        Assert.Equal(1, calls);
+        Assert.False(release.Task.IsCompleted);
+
+        release.SetResult(new Item(6, "fresh", 2));
+        await EngineServers.PollAsync(async () => (await cache.Items.GetAsync(6))?.Name == "fresh", "the background load lands in L1");
+        await using var other = servers.Context(prefix);
+        Assert.Equal(new Item(6, "fresh", 2), await other.Items.GetAsync(6));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Past_the_hard_timeout_without_a_stale_value_the_caller_gets_a_timeout_and_the_load_still_lands()
+    {
+        var prefix = EngineServers.NewName();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = servers.Context(prefix, time: time, configure: o =>
+        {
+            o.SoftTimeout = TimeSpan.FromMilliseconds(100);
+            o.HardTimeout = TimeSpan.FromSeconds(2);
+        });
+        var release = new TaskCompletionSource<Item?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var get = cache.Items.GetOrLoadAsync(12, (_, _) => new ValueTask<Item?>(release.Task)).AsTask();
+
+        // The soft timeout applies only with a stale value: 1.5 s of fake time must not end the wait.
+        time.Advance(TimeSpan.FromMilliseconds(1500));
+        await Task.Yield();
+        Assert.False(get.IsCompleted);
+
+        await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(250));
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => get);
+        Assert.Contains("Item", timeout.Message);
+        Assert.Contains("'12'", timeout.Message);
+        Assert.Null(await cache.Items.GetAsync(12));
+
+        release.SetResult(new Item(12, "late", 1));
+        await EngineServers.PollAsync(async () => await cache.Items.GetAsync(12) is not null, "the late load lands");
+        await using var other = servers.Context(prefix);
+        Assert.Equal(new Item(12, "late", 1), await other.Items.GetAsync(12));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_hit_past_the_eager_refresh_threshold_returns_the_value_and_refreshes_it_once_in_the_background()
+    {
+        var prefix = EngineServers.NewName();
+        Action<DistributedCacheOptions> eager = o => o.EagerRefreshThreshold = 0.5;
+        await using (var writer = servers.Context(prefix, configure: eager))
+        {
+            await writer.Items.SetAsync(new Item(11, "v1", 1));
+        }
+
+        var calls = 0;
+        ValueTask<Item?> Refresh(int id, CancellationToken _)
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult<Item?>(new Item(id, "v2", 2));
+        }
+
+        // Within the threshold (memcached holds the item for TTL + fail-safe, far above the refresh mark): a plain hit.
+        await using (var early = servers.Context(prefix, configure: eager))
+        {
+            Assert.Equal(new Item(11, "v1", 1), await early.Items.GetOrLoadAsync(11, Refresh));
+            Assert.Equal(0, calls);
+        }
+
+        // Age the memcached item past the threshold (its remaining TTL below TTL × (1 − 0.5) + fail-safe).
+        await using (var raw = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port))
+        {
+            await using var probe = servers.Context(prefix);
+            using var stored = await raw.GetAsync(probe.Items.KeyFor(11));
+            Assert.True(stored.Found);
+            await raw.SetAsync(probe.Items.KeyFor(11), stored.Value.ToArray(), new MemcachedStoreOptions { Ttl = 20 });
+        }
+
+        await using (var late = servers.Context(prefix, configure: eager))
+        {
+            Assert.Equal(new Item(11, "v1", 1), await late.Items.GetOrLoadAsync(11, Refresh));
+            await EngineServers.PollAsync(async () =>
+            {
+                await using var reader = servers.Context(prefix);
+                return (await reader.Items.GetAsync(11))?.Name == "v2";
+            }, "the eager refresh lands in memcached");
+        }
+
+        Assert.Equal(1, calls);
+    }
+}
