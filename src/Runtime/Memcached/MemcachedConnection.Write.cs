@@ -31,16 +31,25 @@ internal sealed partial class MemcachedConnection : IThreadPoolWorkItem
         return true;
     }
 
-    /// <summary>Queues <paramref name="request"/> behind the bytes just written, releases the lock and sends.</summary>
+    /// <summary>
+    /// Queues <paramref name="request"/> behind the bytes just written, releases the lock and sends: at once on this
+    /// thread when nothing else is in flight (a lone caller's round trip), else on the thread pool, so that callers
+    /// arriving meanwhile coalesce into one write instead of one send each.
+    /// </summary>
     public void EndWrite(PendingRequest request)
     {
         request.WrittenAt = _time.GetTimestamp();
+        bool idle = _inFlight.Count == 0;
         _inFlight.Enqueue(request);
         bool flush = !_flushing;
         _flushing = true;
         Monitor.Exit(_sync);
-        if (flush)
+        if (!flush)
+            return;
+        if (idle)
             Flush(inline: true);
+        else
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
     /// <summary>

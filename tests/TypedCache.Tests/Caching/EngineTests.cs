@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
+using TypedCache.Caching.Distributed;
 using TypedCache.Memcached;
 using TypedCache.TestWorker;
 
@@ -51,16 +52,18 @@ public sealed class EngineTests(EngineServers servers) : IClassFixture<EngineSer
 
     [Theory]
     [InlineData(new byte[] { })]
-    [InlineData(new byte[] { 1 })]
+    [InlineData(new byte[] { 2 })]
     [InlineData(new byte[] { 9, 1, 2, 3 })]
-    [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5 })]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5 })]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 0x7F, 0, 0xC1 })]
     [InlineData(new byte[] { 0xC1, 0xC1, 0xC1 })]
-    public async Task Corrupt_bytes_in_memcached_are_a_miss(byte[] bytes)
+    public async Task Corrupt_bytes_under_the_right_flags_are_a_miss(byte[] bytes)
     {
         var prefix = EngineServers.NewName();
         await using var cache = servers.Context(prefix);
         await using var raw = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port);
-        await raw.SetAsync(cache.Items.KeyFor(3), bytes, new MemcachedStoreOptions { Ttl = 60 });
+        var flags = await StoredFlagsAsync(cache, raw);
+        await raw.SetAsync(cache.Items.KeyFor(3), bytes, new MemcachedStoreOptions { Ttl = 60, ClientFlags = flags });
         var calls = 0;
 
         Assert.Null(await cache.Items.GetAsync(3));
@@ -70,22 +73,67 @@ public sealed class EngineTests(EngineServers servers) : IClassFixture<EngineSer
         Assert.Equal(1, calls);
     }
 
-    [Fact]
-    public async Task An_entry_of_another_schema_is_a_miss()
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(1u)]
+    [InlineData(0xFFFF_FF01u)]
+    public async Task A_valid_envelope_under_other_flags_is_a_miss(uint otherFlags)
     {
         var prefix = EngineServers.NewName();
         await using var cache = servers.Context(prefix);
         await cache.Items.SetAsync(new Item(4, "old", 1));
         await using var raw = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port);
+        byte[] bytes;
+        uint flags;
         using (var stored = await raw.GetAsync(cache.Items.KeyFor(4)))
         {
-            var bytes = stored.Value.ToArray();
-            bytes[1] ^= 0xFF; // another schema hash
-            await raw.SetAsync(cache.Items.KeyFor(4), bytes, new MemcachedStoreOptions { Ttl = 60 });
+            bytes = stored.Value.ToArray();
+            flags = stored.ClientFlags;
         }
 
+        Assert.NotEqual(flags, otherFlags);
+        await raw.SetAsync(cache.Items.KeyFor(4), bytes, new MemcachedStoreOptions { Ttl = 60, ClientFlags = otherFlags });
+        await using (var fresh = servers.Context(prefix))
+        {
+            Assert.Null(await fresh.Items.GetAsync(4));
+        }
+
+        // The same bytes under the flags the engine wrote are a hit again: only the flags made the difference.
+        await raw.SetAsync(cache.Items.KeyFor(4), bytes, new MemcachedStoreOptions { Ttl = 60, ClientFlags = flags });
+        await using (var fresh = servers.Context(prefix))
+        {
+            Assert.Equal(new Item(4, "old", 1), await fresh.Items.GetAsync(4));
+        }
+    }
+
+    [Fact]
+    public async Task An_entry_written_under_another_schema_is_a_miss_for_this_one()
+    {
+        var prefix = EngineServers.NewName();
+        await using var cache = servers.Context(prefix);
+        await cache.Items.SetAsync(new Item(5, "old", 1));
+        await using var raw = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port);
+        using var stored = await raw.GetAsync(cache.Items.KeyFor(5));
+        var thisSchema = stored.ClientFlags;
+        var otherSchema = thisSchema ^ 0x0001_0000u; // one bit of the folded schema hash moved, the same encoding
+
+        Assert.Equal(CacheEnvelope.MessagePackEncoding, thisSchema & 0xFF);
+        Assert.Equal(EnvelopeParseResult.Ok, CacheEnvelope.TryParse(stored.ClientFlags, stored.Value.Span, thisSchema, out _));
+        Assert.Equal(EnvelopeParseResult.OtherSchema, CacheEnvelope.TryParse(stored.ClientFlags, stored.Value.Span, otherSchema, out _));
+
+        await raw.SetAsync(cache.Items.KeyFor(5), stored.Value.Span, new MemcachedStoreOptions { Ttl = 60, ClientFlags = otherSchema });
         await using var fresh = servers.Context(prefix);
-        Assert.Null(await fresh.Items.GetAsync(4));
+        var calls = 0;
+        Assert.Equal(new Item(5, "loaded", 1), await fresh.Items.GetOrLoadAsync(5, (id, _) => Load(id, ref calls)));
+        Assert.Equal(1, calls);
+    }
+
+    /// <summary>The client flags the engine stores entries of <see cref="Item"/> under, read from a real entry.</summary>
+    private static async Task<uint> StoredFlagsAsync(EngineCache cache, MemcachedClient raw)
+    {
+        await cache.Items.SetAsync(new Item(int.MaxValue, "probe", 1));
+        using var stored = await raw.GetAsync(cache.Items.KeyFor(int.MaxValue));
+        return stored.ClientFlags;
     }
 
     [Fact]

@@ -31,12 +31,17 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         time.Advance(TimeSpan.FromSeconds(61)); // past the TTL (60 s), within the fail-safe window
 
         var release = new TaskCompletionSource<Item?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var calls = 0;
         var get = cache.Items.GetOrLoadAsync(6, (_, _) =>
         {
             Interlocked.Increment(ref calls);
+            loading.TrySetResult();
             return new ValueTask<Item?>(release.Task);
         }).AsTask();
+
+        // Time moves only once the stale value was read, so it cannot pass the fail-safe window before the read.
+        await loading.Task.WaitAsync(Deadline);
         await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(500));
 
         Assert.Equal(new Item(6, "stale", 1), await get);
@@ -109,7 +114,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
             await using var probe = servers.Context(prefix);
             using var stored = await raw.GetAsync(probe.Items.KeyFor(11));
             Assert.True(stored.Found);
-            await raw.SetAsync(probe.Items.KeyFor(11), stored.Value.ToArray(), new MemcachedStoreOptions { Ttl = 20 });
+            await raw.SetAsync(probe.Items.KeyFor(11), stored.Value.ToArray(), new MemcachedStoreOptions { Ttl = 20, ClientFlags = stored.ClientFlags });
         }
 
         await using (var late = servers.Context(prefix, configure: eager))

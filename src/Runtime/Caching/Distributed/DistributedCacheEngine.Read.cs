@@ -180,7 +180,7 @@ internal sealed partial class DistributedCacheEngine
         if (result.Found && !result.Stale)
         {
             var bytes = result.Value;
-            if (CacheEnvelope.TryParse(bytes.Span, store.Type.SchemaHash, out var header) == EnvelopeParseResult.Ok &&
+            if (CacheEnvelope.TryParse(result.ClientFlags, bytes.Span, store.Flags, out var header) == EnvelopeParseResult.Ok &&
                 store.TagsCurrent(bytes.Span, header.TagCount) &&
                 store.TryDecode(bytes[header.PayloadOffset..], out value))
             {
@@ -282,7 +282,7 @@ internal sealed partial class DistributedCacheEngine
         var remaining = (int)((windowEnd - now) / 1000);
         if (target.Write && target.Cas != 0 && stale.Envelope is not null && remaining > 0)
         {
-            await Cluster.SetAsync(target.Key, stale.Envelope, new MemcachedStoreOptions { Ttl = remaining, CompareCas = target.Cas }, CancellationToken.None).ConfigureAwait(false);
+            await Cluster.SetAsync(target.Key, stale.Envelope, new MemcachedStoreOptions { Ttl = remaining, CompareCas = target.Cas, ClientFlags = store.Flags }, CancellationToken.None).ConfigureAwait(false);
         }
 
         return stale.Value;
@@ -349,8 +349,8 @@ internal sealed partial class DistributedCacheEngine
         if (target.Write)
         {
             var options = target.Cas != 0
-                ? new MemcachedStoreOptions { Ttl = L2TtlSeconds(store.Type), CompareCas = target.Cas }
-                : new MemcachedStoreOptions { Ttl = L2TtlSeconds(store.Type), Mode = MemcachedStoreMode.Add };
+                ? new MemcachedStoreOptions { Ttl = L2TtlSeconds(store.Type), CompareCas = target.Cas, ClientFlags = store.Flags }
+                : new MemcachedStoreOptions { Ttl = L2TtlSeconds(store.Type), Mode = MemcachedStoreMode.Add, ClientFlags = store.Flags };
             var reply = await Cluster.SetAsync(target.Key, store.Encode(value, stamp, logicalExpiry), options, cancellationToken).ConfigureAwait(false);
             if (reply.IsAvailable && reply.Value.Status is MemcachedStatus.Exists or MemcachedStatus.NotFound or MemcachedStatus.NotStored)
             {

@@ -96,7 +96,7 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         var stamp = store.Capture(key);
         var now = NowMs();
         var logicalExpiry = now + (long)type.Ttl.TotalMilliseconds;
-        await Cluster.SetAsync(store.MemcachedKey(key), store.Encode(value, stamp, logicalExpiry), new MemcachedStoreOptions { Ttl = L2TtlSeconds(type) }, cancellationToken).ConfigureAwait(false);
+        await Cluster.SetAsync(store.MemcachedKey(key), store.Encode(value, stamp, logicalExpiry), new MemcachedStoreOptions { Ttl = L2TtlSeconds(type), ClientFlags = store.Flags }, cancellationToken).ConfigureAwait(false);
         store.PutLocal(key, value, stamp, LocalExpiry(type, now), logicalExpiry);
         await PublishKeyAsync(type, key, cancellationToken).ConfigureAwait(false);
     }

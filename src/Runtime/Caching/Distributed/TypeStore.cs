@@ -76,6 +76,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
     public TypeStore(CacheTypeDescriptor<T, TKey> type, string prefix, int localCapacity, StrongBox<long> typeVersion, StrongBox<long>[] tagVersions, StrongBox<long> epoch)
     {
         Type = type;
+        Flags = CacheEnvelope.Flags(type.SchemaHash);
         _prefix = prefix;
         _typeVersion = typeVersion;
         _tagVersions = tagVersions;
@@ -85,6 +86,9 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
     }
 
     public CacheTypeDescriptor<T, TKey> Type { get; }
+
+    /// <summary>The client flags this type's entries are stored under: its schema hash and encoding (<see cref="CacheEnvelope.Flags"/>).</summary>
+    public uint Flags { get; }
 
     public ConcurrentLru<TKey, LocalEntry<T>>? Local { get; }
 
@@ -217,7 +221,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
     public byte[] Encode(T value, Stamp stamp, long logicalExpiryMs)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        CacheEnvelope.WriteHeader(buffer, Type.SchemaHash, logicalExpiryMs, stamp.TagVersions);
+        CacheEnvelope.WriteHeader(buffer, logicalExpiryMs, stamp.TagVersions);
         var writer = new MessagePackWriter(buffer);
         Type.Formatter.Serialize(ref writer, value, MessagePackSerializerOptions.Standard);
         writer.Flush();
