@@ -1,5 +1,4 @@
 using TypedCache.Caching;
-using TypedCache.Caching.InMemory;
 
 namespace TypedCache;
 
@@ -20,12 +19,12 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
     public CacheContextOptions<TContext> Options => new(_keyPrefix, _timeProvider, _engineFactory);
 
     /// <summary>
-    /// Keeps every entry in this process: no servers, for tests and local development. Entries expire by their
-    /// type's TTL; invalidation, tags, locks and single-flight behave as on the distributed engine.
+    /// Keeps entries in this process: no servers, for tests and local development. Entries expire by their type's
+    /// TTL, and each type holds at most 10,000 (least recently used out first; see <c>UseLocalCache</c>); invalidation,
+    /// tags, locks and single-flight behave as on the distributed engine.
     /// </summary>
     /// <returns>This builder.</returns>
-    public CacheContextOptionsBuilder<TContext> UseInMemory() =>
-        UseEngine(static options => new InMemoryCacheEngine(options.TimeProvider));
+    public CacheContextOptionsBuilder<TContext> UseInMemory() => UseInMemoryEngine();
 
     /// <summary>Sets the first part of every key. Default: <c>tc</c>.</summary>
     /// <param name="keyPrefix">1 to 64 ASCII letters, digits, <c>-</c>, <c>_</c> or <c>.</c>.</param>

@@ -1,11 +1,13 @@
 using TypedCache.Caching.Distributed;
+using TypedCache.Caching.InMemory;
 
 namespace TypedCache;
 
-// The distributed engine's part of the options builder: memcached, ZooKeeper and the in-process level.
+// The engines' part of the options builder: memcached, ZooKeeper and the in-process level (of either engine).
 public sealed partial class CacheContextOptionsBuilder<TContext>
 {
     private readonly DistributedCacheSettings _distributed = new();
+    private bool _inMemory;
 
     /// <summary>
     /// Stores entries in memcached (the ketama ring over <paramref name="nodes"/>) with an in-process level in front.
@@ -50,19 +52,32 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
         return UseDistributed();
     }
 
-    /// <summary>Bounds the in-process level: at most <paramref name="maxEntries"/> entries per cached type; 0 turns it off. Default 10,000.</summary>
+    /// <summary>
+    /// Bounds the in-process level: at most <paramref name="maxEntries"/> entries per cached type, the least recently used
+    /// dropped first. On the memcached engine this is the level in front of memcached, and 0 turns it off; on the
+    /// in-memory engine (<c>UseInMemory()</c>) it bounds the cache itself, and 0 keeps nothing (every read loads).
+    /// Default 10,000. Applies to the engine chosen before or after this call.
+    /// </summary>
     /// <param name="maxEntries">The bound, 0 or more.</param>
     /// <returns>This builder.</returns>
     public CacheContextOptionsBuilder<TContext> UseLocalCache(int maxEntries)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
         _distributed.Options.LocalCacheMaxEntries = maxEntries;
-        return UseDistributed();
+        return _inMemory ? UseInMemoryEngine() : UseDistributed();
+    }
+
+    private CacheContextOptionsBuilder<TContext> UseInMemoryEngine()
+    {
+        var maxEntries = _distributed.Options.LocalCacheMaxEntries;
+        _inMemory = true;
+        return UseEngine(options => new InMemoryCacheEngine(options.TimeProvider, maxEntries));
     }
 
     private CacheContextOptionsBuilder<TContext> UseDistributed()
     {
         var settings = _distributed.Clone();
+        _inMemory = false;
         return UseEngine(options => new DistributedCacheEngine(settings, options));
     }
 }

@@ -16,27 +16,8 @@ internal sealed partial class DistributedCacheEngine
         ArgumentNullException.ThrowIfNull(keys);
         cancellationToken.ThrowIfCancellationRequested();
         var store = Store(type);
-        var now = NowMs();
         var results = new Dictionary<TKey, T>();
-        var seen = new HashSet<TKey>();
-        List<TKey>? misses = null;
-        foreach (var key in keys)
-        {
-            if (!seen.Add(key))
-            {
-                continue;
-            }
-
-            if (store.TryGetLocal(key, now, out var value))
-            {
-                results[key] = value!;
-            }
-            else
-            {
-                (misses ??= []).Add(key);
-            }
-        }
-
+        var misses = CacheBatch.Partition(keys, new LocalRead<T, TKey>(store, NowMs()), results);
         if (misses is null)
         {
             return results;
@@ -72,7 +53,7 @@ internal sealed partial class DistributedCacheEngine
 
         foreach (var (key, flight) in others ?? [])
         {
-            if (await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false) is { } value)
+            if (await flight.WaitAsync(cancellationToken).ConfigureAwait(false) is { } value)
             {
                 results[key] = value;
             }
@@ -123,7 +104,7 @@ internal sealed partial class DistributedCacheEngine
         void Complete(int i, T? value)
         {
             done[i] = true;
-            store.Finish(mine[i].Key, mine[i].Flight, value);
+            mine[i].Flight.Complete(store.Flights, mine[i].Key, value);
             if (value is not null)
             {
                 results[mine[i].Key] = value;
@@ -191,12 +172,16 @@ internal sealed partial class DistributedCacheEngine
                 return;
             }
 
-            IEnumerable<T> loaded;
+            // Like a single load, as one: the soft timeout and fail-safe apply when every key to load has a stale value.
+            var keys = toLoad.ConvertAll(l => mine[l.Index].Key);
+            var allStale = toLoad.TrueForAll(l => reads[l.Index].Value is not null);
+            var timeout = LoaderTimeout(allStale);
+            Timed<IEnumerable<T>> timed;
             try
             {
-                loaded = await loader([.. toLoad.Select(l => mine[l.Index].Key)], state, cancellationToken).ConfigureAwait(false) ?? [];
+                timed = await WithinAsync(loader(keys, state, cancellationToken), timeout, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException && toLoad.All(l => reads[l.Index].Value is not null))
+            catch (Exception exception) when (exception is not OperationCanceledException && allStale)
             {
                 foreach (var (i, target) in toLoad)
                 {
@@ -206,17 +191,25 @@ internal sealed partial class DistributedCacheEngine
                 return;
             }
 
-            var byKey = new Dictionary<TKey, T>(toLoad.Count);
-            foreach (var entity in loaded)
+            var targets = toLoad.ConvertAll(l => (mine[l.Index].Key, stamps[l.Index], l.Target));
+            if (timed.Late is { } late)
             {
-                if (entity is not null)
+                _ = StoreManyWhenLoadedAsync(late, store, targets);
+                if (!allStale)
                 {
-                    byKey[store.Type.KeyOf(entity)] = entity;
+                    throw new TimeoutException(
+                        $"The loader of {keys.Count} {store.Type.Name} keys did not finish within {timeout}; it goes on in the background.");
                 }
+
+                foreach (var (i, _) in toLoad)
+                {
+                    Complete(i, reads[i].Value);
+                }
+
+                return;
             }
 
-            var writes = toLoad.Select(l => StoreAsync(store, mine[l.Index].Key, stamps[l.Index], l.Target, byKey.GetValueOrDefault(mine[l.Index].Key), CancellationToken.None).AsTask()).ToArray();
-            await Task.WhenAll(writes).ConfigureAwait(false);
+            var byKey = await StoreManyAsync(store, targets, timed.Result).ConfigureAwait(false);
             foreach (var (i, _) in toLoad)
             {
                 Complete(i, byKey.GetValueOrDefault(mine[i].Key));
@@ -228,11 +221,58 @@ internal sealed partial class DistributedCacheEngine
             {
                 if (!done[i])
                 {
-                    store.Abort(mine[i].Key, mine[i].Flight, exception);
+                    mine[i].Flight.Fail(store.Flights, mine[i].Key, exception);
                 }
             }
 
             throw;
         }
+    }
+
+    /// <summary>Stores what a batch loader returned, each key conditionally as a single load would; returns it by key.</summary>
+    private async ValueTask<Dictionary<TKey, T>> StoreManyAsync<T, TKey>(TypeStore<T, TKey> store, List<(TKey Key, Stamp Stamp, L2Target Target)> targets, IEnumerable<T>? loaded)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var byKey = new Dictionary<TKey, T>(targets.Count);
+        foreach (var entity in loaded ?? [])
+        {
+            if (entity is not null)
+            {
+                byKey[store.Type.KeyOf(entity)] = entity;
+            }
+        }
+
+        var writes = new Task[targets.Count];
+        for (var i = 0; i < writes.Length; i++)
+        {
+            var (key, stamp, target) = targets[i];
+            writes[i] = StoreAsync(store, key, stamp, target, byKey.GetValueOrDefault(key), CancellationToken.None).AsTask();
+        }
+
+        await Task.WhenAll(writes).ConfigureAwait(false);
+        return byKey;
+    }
+
+    private async Task StoreManyWhenLoadedAsync<T, TKey>(Task<IEnumerable<T>> loading, TypeStore<T, TKey> store, List<(TKey Key, Stamp Stamp, L2Target Target)> targets)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        try
+        {
+            await StoreManyAsync(store, targets, await loading.ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A background batch load that fails leaves the stale values (or nothing) in place; the next misses retry.
+        }
+    }
+
+    /// <summary>A type's L1 at one instant, as <see cref="CacheBatch.Partition"/> reads it.</summary>
+    private readonly struct LocalRead<T, TKey>(TypeStore<T, TKey> store, long nowMs) : ILocalLevel<TKey, T>
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        public bool TryRead(in TKey key, out T? value) => store.TryGetLocal(key, nowMs, out value);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TypedCache.Cluster;
 using TypedCache.Memcached;
 
@@ -40,16 +41,16 @@ internal sealed partial class DistributedCacheEngine
     {
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var stamp = store.Capture(key);
-        var read = await ReadL2Async(store, store.MemcachedKey(key), default, keepStale: false, cancellationToken).ConfigureAwait(false);
-        if (read.State != L2State.Fresh)
-        {
-            return null;
-        }
-
-        store.PutLocal(key, read.Value!, stamp, LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
-        return read.Value;
+        var reply = await SendReadAsync(store, key, store.KeyHead(), default, cancellationToken).ConfigureAwait(false);
+        var read = Classify(store, reply, keepStale: false);
+        return read.State == L2State.Fresh ? Hit(store, key, stamp, read) : null;
     }
 
+    /// <summary>
+    /// The read path of <c>GetOrLoadAsync</c> after an L1 miss: one flight per key in the process, then one lease read;
+    /// a fresh hit returns from here, anything else goes on to <see cref="ResolveAsync"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T?> SingleFlightAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
         TKey key,
@@ -63,45 +64,64 @@ internal sealed partial class DistributedCacheEngine
         var flight = store.Flights.GetOrAdd(key, fresh);
         if (!ReferenceEquals(flight, fresh))
         {
-            return await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
             await ReadyAsync(cancellationToken).ConfigureAwait(false);
-            var value = await ResolveAsync(store, key, state, loader, cancellationToken).ConfigureAwait(false);
-            store.Finish(key, flight, value);
+            var stamp = store.Capture(key);
+            var head = store.KeyHead();
+            var reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
+            var read = Classify(store, reply, keepStale: true);
+            var value = read.State == L2State.Fresh && !read.Won
+                ? Hit(store, key, stamp, read)
+                : await ResolveAsync(store, key, stamp, store.MemcachedKey(head, key), read, state, loader, cancellationToken).ConfigureAwait(false);
+            flight.Complete(store.Flights, key, value);
             return value;
         }
         catch (Exception exception)
         {
-            store.Abort(key, flight, exception);
+            flight.Fail(store.Flights, key, exception);
             throw;
         }
     }
 
-    /// <summary>L2 with a lease, then the loader when this client won it (or nobody holds it).</summary>
+    /// <summary>Sends the read of <paramref name="key"/>'s item; its memcached key is written on the stack, under <paramref name="head"/>.</summary>
+    private ValueTask<ClusterReply<MemcachedGetResult>> SendReadAsync<T, TKey>(TypeStore<T, TKey> store, in TKey key, byte[] head, MemcachedGetOptions options, CancellationToken cancellationToken)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        Span<byte> memcachedKey = stackalloc byte[CacheKeys.MaxLength];
+        return Cluster.GetAsync(memcachedKey[..CacheKeys.Write(memcachedKey, head, key)], options, cancellationToken);
+    }
+
+    /// <summary>A fresh L2 value: kept in L1 (unless invalidated since <paramref name="stamp"/>) and returned.</summary>
+    private T? Hit<T, TKey>(TypeStore<T, TKey> store, in TKey key, in Stamp stamp, in L2Read<T> read)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        store.PutLocal(key, read.Value!, stamp, LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
+        return read.Value;
+    }
+
+    /// <summary>After a lease read that was no plain fresh hit: refresh eagerly, load, serve stale or wait for the lease holder.</summary>
     private async ValueTask<T?> ResolveAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
         TKey key,
+        Stamp stamp,
+        byte[] memcachedKey,
+        L2Read<T> read,
         TState state,
         Func<TKey, TState, CancellationToken, ValueTask<T?>> loader,
         CancellationToken cancellationToken)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        var stamp = store.Capture(key);
-        var memcachedKey = store.MemcachedKey(key);
-        var read = await ReadL2Async(store, memcachedKey, LeaseOptionsFor(store.Type), keepStale: true, cancellationToken).ConfigureAwait(false);
         if (read.State == L2State.Fresh)
         {
-            store.PutLocal(key, read.Value!, stamp, LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
-            if (read.Won)
-            {
-                _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read.Cas, state, loader);
-            }
-
-            return read.Value;
+            _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read.Cas, state, loader);
+            return Hit(store, key, stamp, read);
         }
 
         var stale = read.State == L2State.Stale ? read : default;
@@ -117,10 +137,9 @@ internal sealed partial class DistributedCacheEngine
         }
 
         var waited = await WaitForLeaseHolderAsync(store, memcachedKey, cancellationToken).ConfigureAwait(false);
-        if (waited is not null)
+        if (waited is { } fromHolder)
         {
-            store.PutLocal(key, waited.Value.Value!, stamp, LocalExpiry(store.Type, NowMs()), waited.Value.LogicalExpiryMs);
-            return waited.Value.Value;
+            return Hit(store, key, stamp, fromHolder);
         }
 
         // The lease holder took too long (or died): load without writing over its lease.
@@ -159,6 +178,14 @@ internal sealed partial class DistributedCacheEngine
         where TKey : struct, ICacheKey<TKey>
     {
         var reply = await Cluster.GetAsync(memcachedKey, options, cancellationToken).ConfigureAwait(false);
+        return Classify(store, reply, keepStale);
+    }
+
+    /// <summary>Classifies a single read's reply and returns its value buffer to the pool.</summary>
+    private L2Read<T> Classify<T, TKey>(TypeStore<T, TKey> store, in ClusterReply<MemcachedGetResult> reply, bool keepStale)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
         if (!reply.IsAvailable)
         {
             return default;
@@ -216,35 +243,42 @@ internal sealed partial class DistributedCacheEngine
         where TKey : struct, ICacheKey<TKey>
     {
         var timeout = LoaderTimeout(stale.Value is not null);
-        Task<T?>? loading = null;
-        T? value;
+        Timed<T?> timed;
         try
         {
-            var pending = loader(key, state, cancellationToken);
-            if (timeout == Timeout.InfiniteTimeSpan || pending.IsCompleted)
-            {
-                value = await pending.ConfigureAwait(false);
-            }
-            else
-            {
-                loading = pending.AsTask();
-                if (!await CompletesWithinAsync(loading, timeout, cancellationToken).ConfigureAwait(false))
-                {
-                    _ = StoreWhenLoadedAsync(loading, store, key, stamp, target);
-                    return stale.Value ?? throw new TimeoutException(
-                        $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
-                }
-
-                value = await loading.ConfigureAwait(false);
-            }
+            timed = await WithinAsync(loader(key, state, cancellationToken), timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (stale.Value is not null && exception is not OperationCanceledException)
         {
             return await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false);
         }
 
-        await StoreAsync(store, key, stamp, target, value, CancellationToken.None).ConfigureAwait(false);
-        return value;
+        if (timed.Late is { } late)
+        {
+            _ = StoreWhenLoadedAsync(late, store, key, stamp, target);
+            return stale.Value ?? throw new TimeoutException(
+                $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
+        }
+
+        await StoreAsync(store, key, stamp, target, timed.Result, CancellationToken.None).ConfigureAwait(false);
+        return timed.Result;
+    }
+
+    /// <summary>A loader's outcome against its timeout: its result, or the task that goes on past the timeout.</summary>
+    private readonly record struct Timed<TResult>(TResult? Result, Task<TResult>? Late);
+
+    /// <summary>Waits for a loader's <paramref name="pending"/> result at most <paramref name="timeout"/>; its failure is thrown.</summary>
+    private async ValueTask<Timed<TResult>> WithinAsync<TResult>(ValueTask<TResult> pending, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan || pending.IsCompleted)
+        {
+            return new Timed<TResult>(await pending.ConfigureAwait(false), null);
+        }
+
+        var loading = pending.AsTask();
+        return await CompletesWithinAsync(loading, timeout, cancellationToken).ConfigureAwait(false)
+            ? new Timed<TResult>(await loading.ConfigureAwait(false), null)
+            : new Timed<TResult>(default, loading);
     }
 
     private TimeSpan LoaderTimeout(bool hasStale)

@@ -17,21 +17,10 @@ internal interface ITypeStore
 /// The versions an entry or a load was stamped with: the type's and its tags', the engine's epoch (moved when
 /// invalidation events were missed) and the key's bucket counter (moved when any key of the bucket is invalidated).
 /// </summary>
-internal sealed class Stamp(long typeVersion, long[] tagVersions, long epoch, int bucket, int bucketVersion)
-{
-    public long TypeVersion { get; } = typeVersion;
-
-    public long[] TagVersions { get; } = tagVersions;
-
-    public long Epoch { get; } = epoch;
-
-    public int Bucket { get; } = bucket;
-
-    public int BucketVersion { get; } = bucketVersion;
-}
+internal readonly record struct Stamp(long TypeVersion, long[] TagVersions, long Epoch, int Bucket, int BucketVersion);
 
 /// <summary>An in-process entry: the shared value, the stamp it was stored under, and when it leaves L1.</summary>
-internal sealed class LocalEntry<T>(T value, Stamp stamp, long localExpiryMs, long logicalExpiryMs)
+internal sealed class LocalEntry<T>(T value, in Stamp stamp, long localExpiryMs, long logicalExpiryMs)
     where T : class
 {
     public T Value { get; } = value;
@@ -41,13 +30,6 @@ internal sealed class LocalEntry<T>(T value, Stamp stamp, long localExpiryMs, lo
     public long LocalExpiryMs { get; } = localExpiryMs;
 
     public long LogicalExpiryMs { get; } = logicalExpiryMs;
-}
-
-/// <summary>A load in flight for one key; callers that miss meanwhile share its outcome.</summary>
-internal sealed class Flight<T>
-    where T : class
-{
-    public TaskCompletionSource<T?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>
@@ -71,7 +53,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
     private readonly StrongBox<long> _epoch;
     private readonly int[] _buckets = new int[BucketCount];
     private readonly string _prefix;
-    private KeyHead _head;
+    private VersionedHead _head;
 
     public TypeStore(CacheTypeDescriptor<T, TKey> type, string prefix, int localCapacity, StrongBox<long> typeVersion, StrongBox<long>[] tagVersions, StrongBox<long> epoch)
     {
@@ -82,7 +64,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         _tagVersions = tagVersions;
         _epoch = epoch;
         Local = localCapacity == 0 ? null : new ConcurrentLru<TKey, LocalEntry<T>>(Math.Max(localCapacity, 3));
-        _head = new KeyHead(-1, []);
+        _head = new VersionedHead(-1, []);
     }
 
     public CacheTypeDescriptor<T, TKey> Type { get; }
@@ -124,27 +106,6 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
             {
                 local.TryRemove(key);
             }
-        }
-    }
-
-    /// <summary>Ends a load in flight with its value: waiters get it.</summary>
-    public void Finish(in TKey key, Flight<T> flight, T? value)
-    {
-        Flights.TryRemove(KeyValuePair.Create(key, flight));
-        flight.Completion.TrySetResult(value);
-    }
-
-    /// <summary>Ends a load in flight with its failure: every waiter gets the exception (or the cancellation).</summary>
-    public void Abort(in TKey key, Flight<T> flight, Exception exception)
-    {
-        Flights.TryRemove(KeyValuePair.Create(key, flight));
-        if (exception is OperationCanceledException canceled)
-        {
-            flight.Completion.TrySetCanceled(canceled.CancellationToken);
-        }
-        else
-        {
-            flight.Completion.TrySetException(exception);
         }
     }
 
@@ -190,9 +151,11 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
     public void InvalidateLocal(ReadOnlySpan<byte> keyParts) => Interlocked.Increment(ref _buckets[Bucket(keyParts)]);
 
     /// <summary>The memcached key of <paramref name="key"/> under the type's current version.</summary>
-    public byte[] MemcachedKey(in TKey key)
+    public byte[] MemcachedKey(in TKey key) => MemcachedKey(KeyHead(), key);
+
+    /// <summary>The memcached key of <paramref name="key"/> under <paramref name="head"/> (<see cref="KeyHead"/> as it was).</summary>
+    public byte[] MemcachedKey(byte[] head, in TKey key)
     {
-        var head = Head();
         Span<byte> buffer = stackalloc byte[CacheKeys.MaxLength];
         var length = CacheKeys.Write(buffer, head, key);
         return buffer[..length].ToArray();
@@ -269,13 +232,14 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         return true;
     }
 
-    private byte[] Head()
+    /// <summary>The start of every memcached key of the type under its current version: <c>{prefix}:{Type}:{version}:</c>.</summary>
+    public byte[] KeyHead()
     {
         var version = TypeVersion;
         var head = Volatile.Read(ref _head);
         if (head.Version != version)
         {
-            head = new KeyHead(version, CacheKeys.Head(_prefix, Type, version));
+            head = new VersionedHead(version, CacheKeys.Head(_prefix, Type, version));
             Volatile.Write(ref _head, head);
         }
 
@@ -312,5 +276,5 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         return (int)((hash ^ (hash >> 32)) & (BucketCount - 1));
     }
 
-    private sealed record KeyHead(long Version, byte[] Bytes);
+    private sealed record VersionedHead(long Version, byte[] Bytes);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using BitFaster.Caching.Lru;
 using MessagePack;
 
 namespace TypedCache.Caching.InMemory;
@@ -13,9 +14,11 @@ namespace TypedCache.Caching.InMemory;
 /// </summary>
 /// <remarks>
 /// One level only: the type's <see cref="CacheTypeDescriptor.Ttl"/> applies; its local TTL is the distributed
-/// engine's in-process lifetime. An entry that expired or was invalidated is dropped when it is next read, and
-/// a sweep on the <see cref="TimeProvider"/> every <see cref="DefaultSweepInterval"/> drops the ones never read
-/// again, so keys written once do not hold memory past their TTL.
+/// engine's in-process lifetime. Each type holds at most its bound of entries (<c>UseLocalCache(maxEntries)</c>,
+/// <see cref="DefaultMaxEntries"/> unless set) in a bounded LRU, which drops the least recently used past it. An entry
+/// that expired or was invalidated is dropped when it is next read, and a sweep on the <see cref="TimeProvider"/>
+/// every <see cref="DefaultSweepInterval"/> drops the ones never read again, so keys written once do not hold memory
+/// past their TTL.
 /// <para>
 /// A load runs under its own token, not its first caller's: a caller that gives up stops waiting, and the load
 /// is cancelled only when every caller waiting for it has given up.
@@ -26,22 +29,31 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
     /// <summary>How often expired and invalidated entries are swept when no interval is given: one minute.</summary>
     public static readonly TimeSpan DefaultSweepInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>How many entries each cached type holds at most when no bound is given: 10,000.</summary>
+    public const int DefaultMaxEntries = 10_000;
+
     private readonly TimeProvider _time;
+    private readonly int _maxEntries;
     private readonly ITimer _sweep;
     private readonly ConcurrentDictionary<CacheTypeDescriptor, ISweepable> _stores = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _typeVersions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _tagVersions = new(StringComparer.Ordinal);
 
-    public InMemoryCacheEngine(TimeProvider time)
-        : this(time, DefaultSweepInterval)
+    public InMemoryCacheEngine(TimeProvider time, int maxEntries = DefaultMaxEntries)
+        : this(time, maxEntries, DefaultSweepInterval)
     {
     }
 
-    public InMemoryCacheEngine(TimeProvider time, TimeSpan sweepInterval)
+    /// <param name="time">The clock of TTLs and sweeps.</param>
+    /// <param name="maxEntries">The most entries each cached type holds; 0 keeps none (every read loads).</param>
+    /// <param name="sweepInterval">How often expired and invalidated entries are swept.</param>
+    public InMemoryCacheEngine(TimeProvider time, int maxEntries, TimeSpan sweepInterval)
     {
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(sweepInterval, TimeSpan.Zero);
         _time = time;
+        _maxEntries = maxEntries;
 
         // The timer holds the engine weakly, so an engine dropped without DisposeAsync can still be collected.
         _sweep = time.CreateTimer(
@@ -103,27 +115,8 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         ArgumentNullException.ThrowIfNull(keys);
         cancellationToken.ThrowIfCancellationRequested();
         var store = Store(type);
-        var now = _time.GetUtcNow();
         var results = new Dictionary<TKey, T>();
-        var seen = new HashSet<TKey>();
-        List<TKey>? misses = null;
-        foreach (var key in keys)
-        {
-            if (!seen.Add(key))
-            {
-                continue;
-            }
-
-            if (store.TryRead(key, now, out var value))
-            {
-                results[key] = value!;
-            }
-            else
-            {
-                (misses ??= []).Add(key);
-            }
-        }
-
+        var misses = CacheBatch.Partition(keys, new LocalRead<T, TKey>(store, _time.GetUtcNow()), results);
         if (misses is null || loader is null)
         {
             return results;
@@ -154,7 +147,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             T? value;
             try
             {
-                value = await flights[i].Flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                value = await flights[i].Flight.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -186,7 +179,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         var key = type.KeyOf(value);
         var entry = store.CreateEntry(value, store.Capture(), _time.GetUtcNow());
         store.SupersedeFlight(key);
-        store.Entries[key] = entry;
+        store.Put(key, entry);
         return ValueTask.CompletedTask;
     }
 
@@ -197,7 +190,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         cancellationToken.ThrowIfCancellationRequested();
         var store = Store(type);
         store.SupersedeFlight(key);
-        store.Entries.TryRemove(key, out _);
+        store.Remove(key);
         return ValueTask.CompletedTask;
     }
 
@@ -233,6 +226,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             type,
             static (_, state) => new TypeStore<T, TKey>(
                 state.type,
+                state.engine._maxEntries,
                 Version(state.engine._typeVersions, state.type.Name),
                 [.. state.type.Tags.Select(tag => Version(state.engine._tagVersions, tag))]),
             (type, engine: this));
@@ -258,7 +252,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
 
         try
         {
-            return await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -272,18 +266,18 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
     /// abandoned flight is replaced). <paramref name="owned"/> lists the flights the caller must load, with
     /// <paramref name="load"/>; both are null if every key had a flight to join.
     /// </summary>
-    private static List<(TKey Key, Flight<T> Flight)> Join<T, TKey>(
+    private static List<(TKey Key, LoadFlight<T> Flight)> Join<T, TKey>(
         TypeStore<T, TKey> store,
         IReadOnlyList<TKey> keys,
         out Load? load,
-        out List<(TKey Key, Flight<T> Flight)>? owned)
+        out List<(TKey Key, LoadFlight<T> Flight)>? owned)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
         load = null;
         owned = null;
         var stamp = store.Capture();
-        var flights = new List<(TKey, Flight<T>)>(keys.Count);
+        var flights = new List<(TKey, LoadFlight<T>)>(keys.Count);
         foreach (var key in keys)
         {
             while (true)
@@ -296,7 +290,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
 
                 // The caller's wait counts before the flight is visible, so no one else can abandon the load first.
                 load ??= new Load();
-                var fresh = new Flight<T>(stamp, load);
+                var fresh = new LoadFlight<T>(stamp, load);
                 load.Enter();
                 if (current is null ? store.Flights.TryAdd(key, fresh) : store.Flights.TryUpdate(key, fresh, current))
                 {
@@ -319,7 +313,7 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
     private async Task RunLoadAsync<T, TKey>(
         TypeStore<T, TKey> store,
         Load load,
-        List<(TKey Key, Flight<T> Flight)> owned,
+        List<(TKey Key, LoadFlight<T> Flight)> owned,
         Func<CancellationToken, ValueTask<Dictionary<TKey, T>>> run)
         where T : class
         where TKey : struct, ICacheKey<TKey>
@@ -427,21 +421,13 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         }
     }
 
-    /// <summary>A load in flight for one key; waiters share its completion.</summary>
-    private sealed class Flight<T>
+    /// <summary>A load in flight for one key, with the stamp its value is stored under and the load it belongs to.</summary>
+    private sealed class LoadFlight<T>(Stamp stamp, Load load) : Flight<T>
         where T : class
     {
-        public Flight(Stamp stamp, Load load)
-        {
-            Stamp = stamp;
-            Load = load;
-        }
+        public Stamp Stamp { get; } = stamp;
 
-        public Stamp Stamp { get; }
-
-        public Load Load { get; }
-
-        public TaskCompletionSource<T?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Load Load { get; } = load;
 
         /// <summary>Set when the key is invalidated or set while loading; guarded by locking the flight.</summary>
         public bool Superseded { get; set; }
@@ -449,11 +435,19 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         /// <summary>A waiter gave up before the flight completed.</summary>
         public void Leave()
         {
-            if (!Completion.Task.IsCompleted)
+            if (!IsCompleted)
             {
                 Load.Leave();
             }
         }
+    }
+
+    /// <summary>A type's in-process entries at one instant, as <see cref="CacheBatch.Partition"/> reads them.</summary>
+    private readonly struct LocalRead<T, TKey>(TypeStore<T, TKey> store, DateTimeOffset now) : ILocalLevel<TKey, T>
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        public bool TryRead(in TKey key, out T? value) => store.TryRead(key, now, out value);
     }
 
     /// <summary>A type's store as the sweep sees it.</summary>
@@ -468,18 +462,20 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
     /// <summary>Everything the engine holds for one cached type.</summary>
     private sealed class TypeStore<T, TKey>(
         CacheTypeDescriptor<T, TKey> type,
+        int maxEntries,
         StrongBox<long> typeVersion,
         StrongBox<long>[] tagVersions) : ISweepable
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
+        /// <summary>The entries, bounded by count (least recently used out first); null when the bound is 0.</summary>
+        private readonly ConcurrentLru<TKey, Entry>? _entries = maxEntries == 0 ? null : new(Math.Max(maxEntries, 3));
+
         public CacheTypeDescriptor<T, TKey> Type { get; } = type;
 
-        public int Count => Entries.Count;
+        public int Count => _entries?.Count ?? 0;
 
-        public ConcurrentDictionary<TKey, Entry> Entries { get; } = new();
-
-        public ConcurrentDictionary<TKey, Flight<T>> Flights { get; } = new();
+        public ConcurrentDictionary<TKey, LoadFlight<T>> Flights { get; } = new();
 
         public LockTable<TKey> Locks { get; } = new();
 
@@ -497,14 +493,14 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         public bool TryRead(TKey key, DateTimeOffset now, out T? value)
         {
             value = null;
-            if (!Entries.TryGetValue(key, out var entry))
+            if (_entries is null || !_entries.TryGet(key, out var entry))
             {
                 return false;
             }
 
             if (IsDead(entry, now))
             {
-                Entries.TryRemove(KeyValuePair.Create(key, entry));
+                _entries.TryRemove(KeyValuePair.Create(key, entry));
                 return false;
             }
 
@@ -515,14 +511,23 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
 
         public void Sweep(DateTimeOffset now)
         {
-            foreach (var pair in Entries)
+            if (_entries is null)
+            {
+                return;
+            }
+
+            foreach (var pair in _entries)
             {
                 if (IsDead(pair.Value, now))
                 {
-                    Entries.TryRemove(pair);
+                    _entries.TryRemove(pair);
                 }
             }
         }
+
+        public void Put(TKey key, Entry entry) => _entries?.AddOrUpdate(key, entry);
+
+        public void Remove(TKey key) => _entries?.TryRemove(key);
 
         public Entry CreateEntry(T value, Stamp stamp, DateTimeOffset now)
         {
@@ -545,36 +550,24 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             }
         }
 
-        public void Complete(TKey key, Flight<T> flight, T? value, DateTimeOffset now)
+        public void Complete(TKey key, LoadFlight<T> flight, T? value, DateTimeOffset now)
         {
-            if (value is not null)
+            if (value is not null && _entries is not null)
             {
                 var entry = CreateEntry(value, flight.Stamp, now);
                 lock (flight)
                 {
                     if (!flight.Superseded)
                     {
-                        Entries[key] = entry;
+                        _entries.AddOrUpdate(key, entry);
                     }
                 }
             }
 
-            Flights.TryRemove(KeyValuePair.Create(key, flight));
-            flight.Completion.TrySetResult(value);
+            flight.Complete(Flights, key, value);
         }
 
-        public void Fail(TKey key, Flight<T> flight, Exception exception)
-        {
-            Flights.TryRemove(KeyValuePair.Create(key, flight));
-            if (exception is OperationCanceledException canceled)
-            {
-                flight.Completion.TrySetCanceled(canceled.CancellationToken);
-            }
-            else
-            {
-                flight.Completion.TrySetException(exception);
-            }
-        }
+        public void Fail(TKey key, LoadFlight<T> flight, Exception exception) => flight.Fail(Flights, key, exception);
 
         private bool IsDead(Entry entry, DateTimeOffset now) =>
             entry.ExpiresAt <= now || entry.SchemaHash != Type.SchemaHash || !IsCurrent(entry.Stamp);

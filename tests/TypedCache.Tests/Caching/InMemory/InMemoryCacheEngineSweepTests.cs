@@ -39,7 +39,7 @@ public sealed class InMemoryCacheEngineSweepTests
     [Fact]
     public async Task Entries_of_an_invalidated_tag_are_swept()
     {
-        await using var engine = new InMemoryCacheEngine(_time, TimeSpan.FromSeconds(5));
+        await using var engine = new InMemoryCacheEngine(_time, InMemoryCacheEngine.DefaultMaxEntries, TimeSpan.FromSeconds(5));
         await engine.SetAsync(ItemType, new Item(1), CancellationToken.None);
         await engine.InvalidateTagAsync("stock", CancellationToken.None);
         Assert.Equal(1, engine.EntryCount);
