@@ -129,4 +129,92 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
 
         Assert.Equal(1, calls);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_batch_past_the_soft_timeout_serves_its_stale_values_and_the_load_lands_in_the_background()
+    {
+        var prefix = EngineServers.NewName();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = servers.Context(prefix, time: time, configure: o => o.SoftTimeout = TimeSpan.FromSeconds(1));
+        await cache.Items.SetAsync(new Item(21, "stale", 1));
+        await cache.Items.SetAsync(new Item(22, "stale", 1));
+        time.Advance(TimeSpan.FromSeconds(61)); // past the TTL (60 s), within the fail-safe window
+
+        var release = new TaskCompletionSource<IEnumerable<Item>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var get = cache.Items.GetOrLoadManyAsync([21, 22], (_, _) =>
+        {
+            loading.TrySetResult();
+            return new ValueTask<IEnumerable<Item>>(release.Task);
+        }).AsTask();
+        await loading.Task.WaitAsync(Deadline);
+        await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(500));
+
+        var served = await get;
+        Assert.Equal(["stale", "stale"], served.OrderBy(p => p.Key.Id).Select(p => p.Value.Name));
+        Assert.False(release.Task.IsCompleted);
+
+        release.SetResult([new Item(21, "fresh", 2), new Item(22, "fresh", 2)]);
+        await using var other = servers.Context(prefix, time: time);
+        await EngineServers.PollAsync(
+            async () => (await other.Items.GetManyAsync([21, 22])).Values.Count(i => i.Name == "fresh") == 2,
+            "the background batch load lands in memcached");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_batch_without_stale_values_past_the_hard_timeout_throws_and_the_load_still_lands()
+    {
+        var prefix = EngineServers.NewName();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = servers.Context(prefix, time: time, configure: o =>
+        {
+            o.SoftTimeout = TimeSpan.FromMilliseconds(100);
+            o.HardTimeout = TimeSpan.FromSeconds(2);
+        });
+        await cache.Items.SetAsync(new Item(31, "stale", 1));
+        time.Advance(TimeSpan.FromSeconds(61)); // 31 is stale, 32 has nothing: the batch has no stale value for every key
+
+        var release = new TaskCompletionSource<IEnumerable<Item>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var get = cache.Items.GetOrLoadManyAsync([31, 32], (_, _) =>
+        {
+            loading.TrySetResult();
+            return new ValueTask<IEnumerable<Item>>(release.Task);
+        }).AsTask();
+        await loading.Task.WaitAsync(Deadline);
+
+        // The soft timeout applies only when every key has a stale value: 1.5 s of fake time must not end the wait.
+        time.Advance(TimeSpan.FromMilliseconds(1500));
+        await Task.Yield();
+        Assert.False(get.IsCompleted);
+
+        await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(250));
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => get);
+        Assert.Contains("2 Item keys", timeout.Message);
+
+        release.SetResult([new Item(31, "late", 2), new Item(32, "late", 1)]);
+        await EngineServers.PollAsync(
+            async () => (await cache.Items.GetManyAsync([31, 32])).Values.Count(i => i.Name == "late") == 2,
+            "the late batch load lands");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_batch_loader_that_throws_serves_the_stale_values_and_without_them_the_failure_reaches_the_caller()
+    {
+        var prefix = EngineServers.NewName();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = servers.Context(prefix, time: time);
+        await cache.Items.SetAsync(new Item(41, "stale", 1));
+        await cache.Items.SetAsync(new Item(42, "stale", 1));
+        time.Advance(TimeSpan.FromSeconds(61));
+
+        var served = await cache.Items.GetOrLoadManyAsync([41, 42], (_, _) => throw new InvalidOperationException("database down"));
+        Assert.Equal(["stale", "stale"], served.OrderBy(p => p.Key.Id).Select(p => p.Value.Name));
+
+        // Past the fail-safe window there is nothing stale to serve: the loader's failure reaches the caller.
+        time.Advance(TimeSpan.FromMinutes(11));
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await cache.Items.GetOrLoadManyAsync([41, 42], (_, _) => throw new InvalidOperationException("database down")));
+        Assert.Equal("database down", failure.Message);
+    }
 }

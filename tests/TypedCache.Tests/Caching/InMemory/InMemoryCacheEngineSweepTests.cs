@@ -7,7 +7,10 @@ using TypedCache.Caching.InMemory;
 
 namespace TypedCache.Tests.Caching.InMemory;
 
-/// <summary>Entries written once and never read again are dropped by the sweep on the engine's clock.</summary>
+/// <summary>
+/// Entries written once and never read again are dropped by the sweep on the engine's clock, and a type never holds
+/// more entries than its bound.
+/// </summary>
 public sealed class InMemoryCacheEngineSweepTests
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(10);
@@ -46,6 +49,39 @@ public sealed class InMemoryCacheEngineSweepTests
 
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(0, engine.EntryCount);
+    }
+
+    [Fact]
+    public async Task A_type_holds_at_most_its_bound_and_keeps_the_recent_entries()
+    {
+        await using var engine = new InMemoryCacheEngine(_time, maxEntries: 50);
+        for (var id = 0; id < 1_000; id++)
+        {
+            await engine.SetAsync(ItemType, new Item(id), CancellationToken.None);
+        }
+
+        Assert.InRange(engine.EntryCount, 1, 50);
+        Assert.NotNull(await engine.GetOrLoadAsync<Item, ItemKey, int>(ItemType, new ItemKey(999), 0, null, CancellationToken.None));
+        Assert.Null(await engine.GetOrLoadAsync<Item, ItemKey, int>(ItemType, new ItemKey(0), 0, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_bound_of_zero_keeps_nothing_and_every_read_loads()
+    {
+        await using var engine = new InMemoryCacheEngine(_time, maxEntries: 0);
+        await engine.SetAsync(ItemType, new Item(1), CancellationToken.None);
+        var calls = 0;
+        ValueTask<Item?> Load(ItemKey key, int _, CancellationToken __)
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult<Item?>(new Item(key.Id));
+        }
+
+        Assert.Equal(0, engine.EntryCount);
+        Assert.Equal(new Item(1), await engine.GetOrLoadAsync<Item, ItemKey, int>(ItemType, new ItemKey(1), 0, Load, CancellationToken.None));
+        Assert.Equal(new Item(1), await engine.GetOrLoadAsync<Item, ItemKey, int>(ItemType, new ItemKey(1), 0, Load, CancellationToken.None));
+        Assert.Equal(2, calls);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new InMemoryCacheEngine(_time, maxEntries: -1));
     }
 
     private sealed record Item(int Id);
