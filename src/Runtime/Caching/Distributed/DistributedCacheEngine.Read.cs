@@ -120,8 +120,9 @@ internal sealed partial class DistributedCacheEngine
     {
         if (read.State == L2State.Fresh)
         {
+            var value = Hit(store, key, stamp, read);
             _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read.Cas, state, loader);
-            return Hit(store, key, stamp, read);
+            return value;
         }
 
         var stale = read.State == L2State.Stale ? read : default;
