@@ -83,32 +83,10 @@ public class L2HitLayerBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Callers)]
-    public async Task ClientGet()
-    {
-        for (var i = 0; i < Callers; i++)
-        {
-            _gets[i] = _client.GetAsync(_keys[i]);
-        }
-
-        for (var i = 0; i < Callers; i++)
-        {
-            (await _gets[i]).Dispose();
-        }
-    }
+    public Task ClientGet() => ClientGetAsync(default);
 
     [Benchmark(OperationsPerInvoke = Callers)]
-    public async Task ClientLeaseGet()
-    {
-        for (var i = 0; i < Callers; i++)
-        {
-            _gets[i] = _client.GetAsync(_keys[i], Lease);
-        }
-
-        for (var i = 0; i < Callers; i++)
-        {
-            (await _gets[i]).Dispose();
-        }
-    }
+    public Task ClientLeaseGet() => ClientGetAsync(Lease);
 
     [Benchmark(OperationsPerInvoke = Callers)]
     public async Task ClusterLeaseGet()
@@ -135,6 +113,19 @@ public class L2HitLayerBenchmarks
         for (var i = 0; i < Callers; i++)
         {
             await _engineGets[i];
+        }
+    }
+
+    private async Task ClientGetAsync(MemcachedGetOptions options)
+    {
+        for (var i = 0; i < Callers; i++)
+        {
+            _gets[i] = _client.GetAsync(_keys[i], options);
+        }
+
+        for (var i = 0; i < Callers; i++)
+        {
+            (await _gets[i]).Dispose();
         }
     }
 }

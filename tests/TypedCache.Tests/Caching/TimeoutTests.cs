@@ -27,28 +27,20 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         var prefix = EngineServers.NewName();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var cache = servers.Context(prefix, time: time, configure: o => o.SoftTimeout = TimeSpan.FromSeconds(1));
-        await cache.Items.SetAsync(new Item(6, "stale", 1));
-        time.Advance(TimeSpan.FromSeconds(61)); // past the TTL (60 s), within the fail-safe window
+        await WriteThenAgeAsync(cache, time, 6);
 
-        var release = new TaskCompletionSource<Item?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var calls = 0;
-        var get = cache.Items.GetOrLoadAsync(6, (_, _) =>
-        {
-            Interlocked.Increment(ref calls);
-            loading.TrySetResult();
-            return new ValueTask<Item?>(release.Task);
-        }).AsTask();
+        var loader = new GatedLoader<Item?>();
+        var get = cache.Items.GetOrLoadAsync(6, (_, _) => loader.Load()).AsTask();
 
         // Time moves only once the stale value was read, so it cannot pass the fail-safe window before the read.
-        await loading.Task.WaitAsync(Deadline);
+        await loader.Started.Task.WaitAsync(Deadline);
         await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(500));
 
         Assert.Equal(new Item(6, "stale", 1), await get);
-        Assert.Equal(1, calls);
-        Assert.False(release.Task.IsCompleted);
+        Assert.Equal(1, loader.Calls);
+        Assert.False(loader.Release.Task.IsCompleted);
 
-        release.SetResult(new Item(6, "fresh", 2));
+        loader.Release.SetResult(new Item(6, "fresh", 2));
         await EngineServers.PollAsync(async () => (await cache.Items.GetAsync(6))?.Name == "fresh", "the background load lands in L1");
         await using var other = servers.Context(prefix);
         Assert.Equal(new Item(6, "fresh", 2), await other.Items.GetAsync(6));
@@ -59,11 +51,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
     {
         var prefix = EngineServers.NewName();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var cache = servers.Context(prefix, time: time, configure: o =>
-        {
-            o.SoftTimeout = TimeSpan.FromMilliseconds(100);
-            o.HardTimeout = TimeSpan.FromSeconds(2);
-        });
+        await using var cache = servers.Context(prefix, time: time, configure: SoftAndHard);
         var release = new TaskCompletionSource<Item?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var get = cache.Items.GetOrLoadAsync(12, (_, _) => new ValueTask<Item?>(release.Task)).AsTask();
 
@@ -136,29 +124,21 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         var prefix = EngineServers.NewName();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var cache = servers.Context(prefix, time: time, configure: o => o.SoftTimeout = TimeSpan.FromSeconds(1));
-        await cache.Items.SetAsync(new Item(21, "stale", 1));
-        await cache.Items.SetAsync(new Item(22, "stale", 1));
-        time.Advance(TimeSpan.FromSeconds(61)); // past the TTL (60 s), within the fail-safe window
+        await WriteThenAgeAsync(cache, time, 21, 22);
 
-        var release = new TaskCompletionSource<IEnumerable<Item>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var get = cache.Items.GetOrLoadManyAsync([21, 22], (_, _) =>
-        {
-            loading.TrySetResult();
-            return new ValueTask<IEnumerable<Item>>(release.Task);
-        }).AsTask();
-        await loading.Task.WaitAsync(Deadline);
+        var loader = new GatedLoader<IEnumerable<Item>>();
+        var get = cache.Items.GetOrLoadManyAsync([21, 22], (_, _) => loader.Load()).AsTask();
+        await loader.Started.Task.WaitAsync(Deadline);
         await AdvanceUntilDoneAsync(time, get, TimeSpan.FromMilliseconds(500));
 
         var served = await get;
         Assert.Equal(["stale", "stale"], served.OrderBy(p => p.Key.Id).Select(p => p.Value.Name));
-        Assert.False(release.Task.IsCompleted);
+        Assert.Equal(1, loader.Calls);
+        Assert.False(loader.Release.Task.IsCompleted);
 
-        release.SetResult([new Item(21, "fresh", 2), new Item(22, "fresh", 2)]);
+        loader.Release.SetResult([new Item(21, "fresh", 2), new Item(22, "fresh", 2)]);
         await using var other = servers.Context(prefix, time: time);
-        await EngineServers.PollAsync(
-            async () => (await other.Items.GetManyAsync([21, 22])).Values.Count(i => i.Name == "fresh") == 2,
-            "the background batch load lands in memcached");
+        await PollNamesAsync(other, [21, 22], "fresh", "the background batch load lands in memcached");
     }
 
     [Fact(Timeout = 60_000)]
@@ -166,22 +146,12 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
     {
         var prefix = EngineServers.NewName();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var cache = servers.Context(prefix, time: time, configure: o =>
-        {
-            o.SoftTimeout = TimeSpan.FromMilliseconds(100);
-            o.HardTimeout = TimeSpan.FromSeconds(2);
-        });
-        await cache.Items.SetAsync(new Item(31, "stale", 1));
-        time.Advance(TimeSpan.FromSeconds(61)); // 31 is stale, 32 has nothing: the batch has no stale value for every key
+        await using var cache = servers.Context(prefix, time: time, configure: SoftAndHard);
+        await WriteThenAgeAsync(cache, time, 31); // 31 is stale, 32 has nothing: the batch has no stale value for every key
 
-        var release = new TaskCompletionSource<IEnumerable<Item>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var get = cache.Items.GetOrLoadManyAsync([31, 32], (_, _) =>
-        {
-            loading.TrySetResult();
-            return new ValueTask<IEnumerable<Item>>(release.Task);
-        }).AsTask();
-        await loading.Task.WaitAsync(Deadline);
+        var loader = new GatedLoader<IEnumerable<Item>>();
+        var get = cache.Items.GetOrLoadManyAsync([31, 32], (_, _) => loader.Load()).AsTask();
+        await loader.Started.Task.WaitAsync(Deadline);
 
         // The soft timeout applies only when every key has a stale value: 1.5 s of fake time must not end the wait.
         time.Advance(TimeSpan.FromMilliseconds(1500));
@@ -192,10 +162,8 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         var timeout = await Assert.ThrowsAsync<TimeoutException>(() => get);
         Assert.Contains("2 Item keys", timeout.Message);
 
-        release.SetResult([new Item(31, "late", 2), new Item(32, "late", 1)]);
-        await EngineServers.PollAsync(
-            async () => (await cache.Items.GetManyAsync([31, 32])).Values.Count(i => i.Name == "late") == 2,
-            "the late batch load lands");
+        loader.Release.SetResult([new Item(31, "late", 2), new Item(32, "late", 1)]);
+        await PollNamesAsync(cache, [31, 32], "late", "the late batch load lands");
     }
 
     [Fact(Timeout = 60_000)]
@@ -204,9 +172,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         var prefix = EngineServers.NewName();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var cache = servers.Context(prefix, time: time);
-        await cache.Items.SetAsync(new Item(41, "stale", 1));
-        await cache.Items.SetAsync(new Item(42, "stale", 1));
-        time.Advance(TimeSpan.FromSeconds(61));
+        await WriteThenAgeAsync(cache, time, 41, 42);
 
         var served = await cache.Items.GetOrLoadManyAsync([41, 42], (_, _) => throw new InvalidOperationException("database down"));
         Assert.Equal(["stale", "stale"], served.OrderBy(p => p.Key.Id).Select(p => p.Value.Name));
@@ -216,5 +182,48 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
             await cache.Items.GetOrLoadManyAsync([41, 42], (_, _) => throw new InvalidOperationException("database down")));
         Assert.Equal("database down", failure.Message);
+    }
+
+    /// <summary>A soft timeout of 100 ms and a hard one of 2 s.</summary>
+    private static void SoftAndHard(DistributedCacheOptions options)
+    {
+        options.SoftTimeout = TimeSpan.FromMilliseconds(100);
+        options.HardTimeout = TimeSpan.FromSeconds(2);
+    }
+
+    /// <summary>Writes a "stale" item under each id, then moves time past the TTL (60 s), within the fail-safe window.</summary>
+    private static async Task WriteThenAgeAsync(EngineCache cache, FakeTimeProvider time, params int[] ids)
+    {
+        foreach (var id in ids)
+        {
+            await cache.Items.SetAsync(new Item(id, "stale", 1));
+        }
+
+        time.Advance(TimeSpan.FromSeconds(61));
+    }
+
+    /// <summary>Polls until every one of <paramref name="ids"/> reads as an item named <paramref name="name"/>.</summary>
+    private static Task PollNamesAsync(EngineCache cache, int[] ids, string name, string what) =>
+        EngineServers.PollAsync(
+            async () => (await cache.Items.GetManyAsync(ids.Select(id => new ItemKey(id)))).Values.Count(i => i.Name == name) == ids.Length,
+            what);
+
+    /// <summary>A loader that says when it is called and returns only when the test releases it.</summary>
+    private sealed class GatedLoader<TResult>
+    {
+        private int _calls;
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<TResult> Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public ValueTask<TResult> Load()
+        {
+            Interlocked.Increment(ref _calls);
+            Started.TrySetResult();
+            return new ValueTask<TResult>(Release.Task);
+        }
     }
 }
