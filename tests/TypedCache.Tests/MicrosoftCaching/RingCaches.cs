@@ -25,6 +25,28 @@ internal static class RingCaches
         return services.BuildServiceProvider();
     }
 
+    /// <summary>
+    /// A container holding a hybrid cache on the servers' memcached and ZooKeeper. Two containers with the same
+    /// prefix are two processes' caches: separate in-process levels over the same memcached and ZooKeeper root.
+    /// </summary>
+    public static ServiceProvider Hybrid(EngineServers servers, string prefix, TimeProvider? time = null,
+        Action<RingCacheOptionsBuilder>? configure = null, Action<IServiceCollection>? register = null)
+    {
+        var services = new ServiceCollection();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        register?.Invoke(services);
+        services.AddTypedCacheHybridCache(o =>
+        {
+            o.UseMemcached(servers.Memcached.Endpoint).UseZooKeeper(servers.ZooKeeper.ConnectString, "/typedcache/" + prefix).UseKeyPrefix(prefix);
+            configure?.Invoke(o);
+        });
+        return services.BuildServiceProvider();
+    }
+
     /// <summary>Whether memcached holds the item, read without touching it.</summary>
     public static async Task<bool> PeekAsync(EngineServers servers, string memcachedKey)
     {
