@@ -67,12 +67,12 @@ public sealed class DistributedCacheContractTests(EngineServers servers) : IClas
         var cache = provider.GetRequiredService<IBufferDistributedCache>();
         var bytes = Enumerable.Range(0, 10_000).Select(i => (byte)i).ToArray();
 
-        await cache.SetAsync("buffer", RingCaches.Segmented(bytes, 1000), NoExpiry);
+        await cache.SetAsync("buffer", await RingCaches.SegmentedAsync(bytes), NoExpiry);
         var destination = new ArrayBufferWriter<byte>();
         Assert.True(await cache.TryGetAsync("buffer", destination));
         Assert.Equal(bytes, destination.WrittenSpan.ToArray());
 
-        cache.Set("sync", RingCaches.Segmented([9, 8, 7], 2), NoExpiry);
+        cache.Set("sync", new ReadOnlySequence<byte>([9, 8, 7]), NoExpiry);
         var syncDestination = new ArrayBufferWriter<byte>();
         Assert.True(cache.TryGet("sync", syncDestination));
         Assert.Equal([9, 8, 7], syncDestination.WrittenSpan.ToArray());

@@ -290,7 +290,7 @@ public sealed class HybridCacheContractTests(EngineServers servers) : IClassFixt
     }
 
     [Fact]
-    public async Task A_value_over_the_payload_limit_is_returned_but_not_cached()
+    public async Task A_value_over_the_payload_limit_or_a_key_over_1024_characters_is_returned_but_not_cached()
     {
         await using var provider = RingCaches.Hybrid(servers, EngineServers.NewName(), configure: o => o.UseMaximumPayloadBytes(100));
         var cache = provider.GetRequiredService<HybridCache>();
@@ -300,6 +300,13 @@ public sealed class HybridCacheContractTests(EngineServers servers) : IClassFixt
         Assert.Equal(101, (await cache.GetOrCreateAsync("big", Big)).Length);
         Assert.Equal(102, (await cache.GetOrCreateAsync("big", Big)).Length);
         Assert.Equal(2, calls);
+
+        var longKey = new string('k', 1025);
+        var source = new Source("v");
+        Assert.Equal("v-1", await cache.GetOrCreateAsync(longKey, source.Next));
+        Assert.Equal("v-2", await cache.GetOrCreateAsync(longKey, source.Next));
+        Assert.Equal("v-3", await cache.GetOrCreateAsync(new string('k', 1024), source.Next));
+        Assert.Equal("v-3", await cache.GetOrCreateAsync(new string('k', 1024), source.Next));
     }
 
     private sealed class CountingSerializer : IHybridCacheSerializer<Guid>

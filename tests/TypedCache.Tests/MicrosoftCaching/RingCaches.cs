@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using TypedCache.Caching.MicrosoftCaching;
@@ -63,34 +64,23 @@ internal static class RingCaches
         return client;
     }
 
-    /// <summary>A sequence of <paramref name="bytes"/> cut into segments of <paramref name="segmentLength"/> bytes.</summary>
-    public static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentLength)
+    /// <summary>
+    /// <paramref name="bytes"/> as a sequence of several segments, as a pipe hands them out; the pipe's reader is
+    /// never advanced, so the segments stay valid.
+    /// </summary>
+    public static async Task<ReadOnlySequence<byte>> SegmentedAsync(byte[] bytes)
     {
-        var first = new Segment(bytes.AsMemory(0, Math.Min(segmentLength, bytes.Length)), 0);
-        var last = first;
-        for (var offset = segmentLength; offset < bytes.Length; offset += segmentLength)
+        var pipe = new Pipe(new PipeOptions(minimumSegmentSize: 1024));
+        for (var offset = 0; offset < bytes.Length; offset += 1000)
         {
-            last = last.Append(bytes.AsMemory(offset, Math.Min(segmentLength, bytes.Length - offset)));
+            await pipe.Writer.WriteAsync(bytes.AsMemory(offset, Math.Min(1000, bytes.Length - offset)));
         }
 
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        await pipe.Writer.CompleteAsync();
+        var read = await pipe.Reader.ReadAsync();
+        Assert.False(read.Buffer.IsSingleSegment, "the pipe handed out one segment");
+        return read.Buffer;
     }
 
     public static MemcachedDistributedCache Cache(this ServiceProvider provider) => provider.GetRequiredService<MemcachedDistributedCache>();
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }

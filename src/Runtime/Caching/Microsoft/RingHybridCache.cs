@@ -29,12 +29,13 @@ namespace TypedCache.Caching.MicrosoftCaching;
 /// <para>
 /// A value is shared between callers only when its type is immutable (<see cref="ImmutableType{T}"/>); otherwise each
 /// read deserializes its own copy. Keys longer than 1024 characters and values over the payload limit are not cached:
-/// the factory's value is returned as is.
+/// the factory's value is returned as is. Tags are non-empty strings of at most 1024 characters once escaped.
 /// </para>
 /// </remarks>
 internal sealed partial class RingHybridCache : HybridCache, IRingListener, IAsyncDisposable, IDisposable
 {
     private const int MaximumKeyLength = 1024;
+    private const int MaximumTagLength = 1024;
     private const string AllTag = "*";
     private static readonly TimeSpan DefaultExpiration = TimeSpan.FromMinutes(5);
 
@@ -263,6 +264,11 @@ internal sealed partial class RingHybridCache : HybridCache, IRingListener, IAsy
             }
 
             var name = CoordinationRoot.Segment(tag);
+            if (name.Length > MaximumTagLength)
+            {
+                throw new ArgumentException($"A tag is at most {MaximumTagLength} characters once escaped for ZooKeeper; one has {name.Length}.", nameof(tags));
+            }
+
             if (!names.Contains(name))
             {
                 names.Add(name);
