@@ -12,8 +12,6 @@ namespace TypedCache.Diagnostics;
 /// </summary>
 internal static class CacheTelemetry
 {
-    public const string Name = "TypedCache";
-
     /// <summary>The cached type's name, e.g. <c>Product</c>.</summary>
     public const string TypeTag = "typedcache.type";
 
@@ -29,9 +27,9 @@ internal static class CacheTelemetry
     /// <summary>A ZooKeeper connection state, lower case, e.g. <c>connected</c>.</summary>
     public const string ZooKeeperStateTag = "typedcache.zookeeper.state";
 
-    public static readonly Meter Meter = new(Name);
+    public static readonly Meter Meter = new(TypedCacheDiagnostics.MeterName);
 
-    public static readonly ActivitySource Source = new(Name);
+    public static readonly ActivitySource Source = new(TypedCacheDiagnostics.ActivitySourceName);
 
     public static readonly Counter<long> L1Hits = Meter.CreateCounter<long>("typedcache.l1.hits", "{hit}", "Reads answered by the in-process level.");
 

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TypedCache;
 using TypedCache.Diagnostics;
@@ -21,7 +20,7 @@ public static class TypedCacheHealthChecksBuilderExtensions
     /// <param name="failureStatus">Reported instead of Unhealthy, when given.</param>
     /// <param name="tags">Tags to filter checks by, e.g. <c>ready</c>.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static IHealthChecksBuilder AddTypedCache<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TContext>(
+    public static IHealthChecksBuilder AddTypedCache<TContext>(
         this IHealthChecksBuilder builder, string? name = null, HealthStatus? failureStatus = null, IEnumerable<string>? tags = null)
         where TContext : CacheContext
     {
