@@ -126,8 +126,8 @@ internal sealed class EngineTelemetry
 
     private void OnRingChanged(object? sender, KetamaRing ring)
     {
-        CacheTelemetry.RingRebuilds.Add(1, new KeyValuePair<string, object?>(CacheTelemetry.ContextTag, Context));
         CacheLog.RingChanged(Logger, Context, ring.LiveCount, ring.Nodes.Length);
+        CacheTelemetry.RingRebuilds.Add(1, new KeyValuePair<string, object?>(CacheTelemetry.ContextTag, Context));
     }
 
     private void OnNodeHealthChanged(object? sender, (string Endpoint, bool Down) change)
@@ -135,13 +135,13 @@ internal sealed class EngineTelemetry
         var tags = new TagList { { CacheTelemetry.ContextTag, Context }, { CacheTelemetry.NodeTag, change.Endpoint } };
         if (change.Down)
         {
-            CacheTelemetry.NodesDown.Add(1, tags);
             CacheLog.NodeDown(Logger, change.Endpoint, Context);
+            CacheTelemetry.NodesDown.Add(1, tags);
         }
         else
         {
-            CacheTelemetry.NodesUp.Add(1, tags);
             CacheLog.NodeUp(Logger, change.Endpoint, Context);
+            CacheTelemetry.NodesUp.Add(1, tags);
         }
     }
 

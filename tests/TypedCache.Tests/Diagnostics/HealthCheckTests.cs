@@ -36,17 +36,17 @@ public sealed class HealthCheckTests
         Assert.Contains("ZooKeeper", degraded.Description, StringComparison.Ordinal);
         Assert.NotEqual("connected", degraded.Data["zooKeeper"]);
         Assert.Equal(1, degraded.Data["liveNodes"]);
-        Assert.True(logs.Has(5401));
+        await EngineServers.PollAsync(() => Task.FromResult(logs.Has(5401)), "ZooKeeper's loss is logged");
 
         await ensemble.StartAsync(0);
         await WaitForAsync(health, HealthStatus.Healthy);
-        Assert.True(logs.Has(5402));
+        await EngineServers.PollAsync(() => Task.FromResult(logs.Has(5402)), "ZooKeeper's return is logged");
 
         await memcached.KillAsync();
         var next = 0;
         var unhealthy = await WaitForAsync(health, HealthStatus.Unhealthy, () => cache.Items.GetAsync(next++).AsTask());
         Assert.Equal(0, unhealthy.Data["liveNodes"]);
-        Assert.True(logs.Has(5300));
+        await EngineServers.PollAsync(() => Task.FromResult(logs.Has(5300)), "the node's loss is logged");
     }
 
     [Fact]
