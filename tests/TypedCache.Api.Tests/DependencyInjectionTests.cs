@@ -165,6 +165,25 @@ public sealed class DependencyInjectionTests
         Assert.Equal(10_000, first.DistributedOptions.LocalCacheMaxEntries);
     }
 
+    [Fact]
+    public void Keys_absent_from_configuration_keep_what_the_builder_had()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TypedCache:ZooKeeper:ConnectString"] = "127.0.0.1:2181",
+            ["TypedCache:ZooKeeper:Root"] = "/typedcache/shop",
+        }).Build();
+
+        var builder = new CacheContextOptionsBuilder<ShopCache>()
+            .UseMemcached(["127.0.0.1:11311"], o => o.LeaseTtl = TimeSpan.FromSeconds(4))
+            .UseKeyPrefix("shop")
+            .UseConfiguration(configuration.GetSection("TypedCache"));
+
+        Assert.Equal(["127.0.0.1:11311"], builder.DistributedNodes);
+        Assert.Equal(TimeSpan.FromSeconds(4), builder.DistributedOptions.LeaseTtl);
+        Assert.Equal("shop", builder.Options.KeyPrefix);
+    }
+
     private static ServiceProvider Provider(params (string Key, string? Value)[] settings)
     {
         var configuration = new ConfigurationBuilder()

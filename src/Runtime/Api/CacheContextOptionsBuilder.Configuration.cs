@@ -54,7 +54,17 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
             Apply(name => path + (name == "root" ? "ZooKeeper:Root" : "ZooKeeper:ConnectString"), () => UseZooKeeper(zooKeeperConnectString, zooKeeperRoot));
         }
 
-        Apply(name => path + (name is [>= 'A' and <= 'Z', ..] ? name : "Memcached:Nodes"), () => UseMemcached(nodes, options => section.Bind(options)));
+        Apply(name => path + (name is [>= 'A' and <= 'Z', ..] ? name : "Memcached:Nodes"), () =>
+        {
+            if (nodes.Count > 0)
+            {
+                UseMemcached(nodes, configure: null);
+            }
+
+            section.Bind(_distributed.Options);
+            _distributed.Options.Validate();
+            UseDistributed();
+        });
         if (localCache is not null)
         {
             if (!int.TryParse(localCache, NumberStyles.None, CultureInfo.InvariantCulture, out var maxEntries))
