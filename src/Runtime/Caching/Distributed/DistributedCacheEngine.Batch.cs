@@ -1,4 +1,5 @@
 using TypedCache.Cluster;
+using TypedCache.Diagnostics;
 
 namespace TypedCache.Caching.Distributed;
 
@@ -68,6 +69,7 @@ internal sealed partial class DistributedCacheEngine
     {
         var stamps = keys.Select(key => store.Capture(key)).ToArray();
         var memcachedKeys = keys.Select(key => (ReadOnlyMemory<byte>)store.MemcachedKey(key)).ToArray();
+        using var activity = CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name);
         using var batch = await Cluster.GetManyAsync(memcachedKeys, default, cancellationToken).ConfigureAwait(false);
         var now = NowMs();
         for (var i = 0; i < keys.Count; i++)
@@ -116,6 +118,7 @@ internal sealed partial class DistributedCacheEngine
             var stamps = mine.Select(m => store.Capture(m.Key)).ToArray();
             var memcachedKeys = mine.Select(m => store.MemcachedKey(m.Key)).ToArray();
             var reads = new L2Read<T>[mine.Count];
+            using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
             using (var batch = await Cluster.GetManyAsync([.. memcachedKeys.Select(k => (ReadOnlyMemory<byte>)k)], LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false))
             {
                 for (var i = 0; i < reads.Length; i++)
@@ -130,6 +133,7 @@ internal sealed partial class DistributedCacheEngine
             for (var i = 0; i < reads.Length; i++)
             {
                 var read = reads[i];
+                CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
                 if (read.State == L2State.Fresh)
                 {
                     store.PutLocal(mine[i].Key, read.Value!, stamps[i], LocalExpiry(store.Type, now), read.LogicalExpiryMs);
@@ -141,6 +145,7 @@ internal sealed partial class DistributedCacheEngine
                 }
                 else if (read.State == L2State.Stale)
                 {
+                    CacheTelemetry.Stale(store.Type.Name, "lease");
                     Complete(i, read.Value);
                 }
                 else
@@ -151,6 +156,7 @@ internal sealed partial class DistributedCacheEngine
 
             if (waiting.Count > 0)
             {
+                CacheTelemetry.LeaseWait(store.Type.Name, waiting.Count);
                 var waited = await Task.WhenAll(waiting.Select(i => WaitForLeaseHolderAsync(store, memcachedKeys[i], cancellationToken).AsTask())).ConfigureAwait(false);
                 for (var w = 0; w < waiting.Count; w++)
                 {
@@ -179,10 +185,12 @@ internal sealed partial class DistributedCacheEngine
             Timed<IEnumerable<T>> timed;
             try
             {
+                using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
                 timed = await WithinAsync(loader(keys, state, cancellationToken), timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is not OperationCanceledException && allStale)
             {
+                CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
                 foreach (var (i, target) in toLoad)
                 {
                     Complete(i, await ServeStaleAsync(store, mine[i].Key, stamps[i], target, reads[i]).ConfigureAwait(false));
@@ -195,6 +203,7 @@ internal sealed partial class DistributedCacheEngine
             if (timed.Late is { } late)
             {
                 _ = StoreManyWhenLoadedAsync(late, store, targets);
+                CacheTelemetry.Stale(store.Type.Name, "timeout", served: allStale);
                 if (!allStale)
                 {
                     throw new TimeoutException(
@@ -273,6 +282,11 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        public bool TryRead(in TKey key, out T? value) => store.TryGetLocal(key, nowMs, out value);
+        public bool TryRead(in TKey key, out T? value)
+        {
+            var hit = store.TryGetLocal(key, nowMs, out value);
+            CacheTelemetry.L1Read(store.Type.Name, hit);
+            return hit;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using TypedCache.Cluster;
+using TypedCache.Diagnostics;
 using TypedCache.Memcached;
 
 namespace TypedCache.Caching.Distributed;
@@ -41,7 +42,12 @@ internal sealed partial class DistributedCacheEngine
     {
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var stamp = store.Capture(key);
-        var reply = await SendReadAsync(store, key, store.KeyHead(), default, cancellationToken).ConfigureAwait(false);
+        ClusterReply<MemcachedGetResult> reply;
+        using (CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name))
+        {
+            reply = await SendReadAsync(store, key, store.KeyHead(), default, cancellationToken).ConfigureAwait(false);
+        }
+
         var read = Classify(store, reply, keepStale: false);
         return read.State == L2State.Fresh ? Hit(store, key, stamp, read) : null;
     }
@@ -72,8 +78,14 @@ internal sealed partial class DistributedCacheEngine
             await ReadyAsync(cancellationToken).ConfigureAwait(false);
             var stamp = store.Capture(key);
             var head = store.KeyHead();
-            var reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
+            ClusterReply<MemcachedGetResult> reply;
+            using (CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name))
+            {
+                reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
+            }
+
             var read = Classify(store, reply, keepStale: true);
+            CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
             var value = read.State == L2State.Fresh && !read.Won
                 ? Hit(store, key, stamp, read)
                 : await ResolveAsync(store, key, stamp, store.MemcachedKey(head, key), read, state, loader, cancellationToken).ConfigureAwait(false);
@@ -134,9 +146,11 @@ internal sealed partial class DistributedCacheEngine
 
         if (read.State == L2State.Stale)
         {
+            CacheTelemetry.Stale(store.Type.Name, "lease");
             return read.Value;
         }
 
+        CacheTelemetry.LeaseWait(store.Type.Name);
         var waited = await WaitForLeaseHolderAsync(store, memcachedKey, cancellationToken).ConfigureAwait(false);
         if (waited is { } fromHolder)
         {
@@ -178,6 +192,7 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
+        using var activity = CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name);
         var reply = await Cluster.GetAsync(memcachedKey, options, cancellationToken).ConfigureAwait(false);
         return Classify(store, reply, keepStale);
     }
@@ -224,6 +239,7 @@ internal sealed partial class DistributedCacheEngine
             }
         }
 
+        CacheTelemetry.L2Read(store.Type.Name, state == L2State.Fresh);
         return new L2Read<T>(state, state == L2State.Unusable ? null : value, logicalExpiry, result.Cas, result.Found, result.Won, result.LeaseTaken, Available: true, envelope);
     }
 
@@ -247,16 +263,19 @@ internal sealed partial class DistributedCacheEngine
         Timed<T?> timed;
         try
         {
+            using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
             timed = await WithinAsync(loader(key, state, cancellationToken), timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (stale.Value is not null && exception is not OperationCanceledException)
         {
+            CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
             return await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false);
         }
 
         if (timed.Late is { } late)
         {
             _ = StoreWhenLoadedAsync(late, store, key, stamp, target);
+            CacheTelemetry.Stale(store.Type.Name, "timeout", served: stale.Value is not null);
             return stale.Value ?? throw new TimeoutException(
                 $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
         }
@@ -311,6 +330,7 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
+        CacheTelemetry.Stale(store.Type.Name, "fail_safe");
         var now = NowMs();
         var windowEnd = stale.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds;
         store.PutLocal(key, stale.Value!, stamp, Math.Min(now + (long)_options.FailSafeThrottle.TotalMilliseconds, windowEnd), stale.LogicalExpiryMs);
@@ -351,6 +371,7 @@ internal sealed partial class DistributedCacheEngine
     {
         try
         {
+            using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
             var value = await loader(key, state, _disposed.Token).ConfigureAwait(false);
             await StoreAsync(store, key, stamp, new L2Target(memcachedKey, cas, Write: true), value, CancellationToken.None).ConfigureAwait(false);
         }
