@@ -112,7 +112,6 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        ArgumentNullException.ThrowIfNull(keys);
         cancellationToken.ThrowIfCancellationRequested();
         var store = Store(type);
         var results = new Dictionary<TKey, T>();
