@@ -22,6 +22,20 @@ internal enum EventLogItemKind
 /// <param name="Keys">The batch's keys (empty for <see cref="EventLogItemKind.Missed"/>).</param>
 internal sealed record EventLogItem(EventLogItemKind Kind, long Sequence, IReadOnlyList<KeyInvalidation> Keys);
 
+/// <summary>
+/// Told, on the subscriber's side, when an event's watch notification arrives and when the event's keys have been
+/// read: the stage timestamps of the propagation benchmark (bench/TypedCache.Benchmarks, <c>engine-propagation</c>).
+/// Called inline on the delivery path, so implementations only take a timestamp.
+/// </summary>
+internal interface IEventLogTrace
+{
+    /// <summary>The notification of event <paramref name="sequence"/> arrived.</summary>
+    void Notified(long sequence);
+
+    /// <summary>Event <paramref name="sequence"/> was read and is about to be handed over.</summary>
+    void Read(long sequence);
+}
+
 /// <summary>How much of the event log the leader keeps.</summary>
 /// <param name="MaxEvents">Events beyond the newest this many are pruned.</param>
 /// <param name="MaxAge">Events created this long before the newest event are pruned (server clock only, no skew).</param>
@@ -96,8 +110,12 @@ internal sealed class EventLog(CoordinationRoot root)
     /// Follows the log from <paramref name="afterSequence"/>: every later event once, in order, through a persistent
     /// recursive watch, with a full catch-up after each reconnect. Dispose the subscription to stop.
     /// </summary>
-    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, CancellationToken cancellationToken = default) =>
-        EventLogSubscription.StartAsync(this, root, afterSequence, cancellationToken);
+    /// <param name="afterSequence">The last sequence already seen.</param>
+    /// <param name="trace">Told of each notified event's stages; null for none.</param>
+    /// <param name="cancellationToken">Cancels the first catch-up.</param>
+    /// <returns>The running subscription.</returns>
+    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, IEventLogTrace? trace = null, CancellationToken cancellationToken = default) =>
+        EventLogSubscription.StartAsync(this, root, afterSequence, trace, cancellationToken);
 
     /// <summary>Deletes the events <paramref name="retention"/> no longer keeps (the leader's job).</summary>
     /// <returns>How many events were deleted.</returns>
@@ -246,14 +264,16 @@ internal sealed class EventLogSubscription : IAsyncDisposable
 {
     private readonly EventLog _log;
     private readonly CoordinationRoot _root;
+    private readonly IEventLogTrace? _trace;
     private readonly Channel<EventLogItem> _items = Channel.CreateUnbounded<EventLogItem>(new UnboundedChannelOptions { SingleWriter = true });
     private long _last;
     private TreeWatch? _watch;
 
-    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence)
+    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence, IEventLogTrace? trace)
     {
         _log = log;
         _root = root;
+        _trace = trace;
         _last = afterSequence;
     }
 
@@ -263,9 +283,9 @@ internal sealed class EventLogSubscription : IAsyncDisposable
     /// <summary>The last sequence handed to <see cref="Items"/>.</summary>
     public long LastSequence => Volatile.Read(ref _last);
 
-    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, CancellationToken cancellationToken)
+    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, IEventLogTrace? trace, CancellationToken cancellationToken)
     {
-        var subscription = new EventLogSubscription(log, root, afterSequence);
+        var subscription = new EventLogSubscription(log, root, afterSequence, trace);
         subscription._watch = await TreeWatch.StartAsync(root.Client, root.Events, subscription.CatchUpAsync, subscription.OnEventAsync, cancellationToken).ConfigureAwait(false);
         return subscription;
     }
@@ -301,7 +321,10 @@ internal sealed class EventLogSubscription : IAsyncDisposable
         long? sequence = SequentialNames.Sequence(watchedEvent.Path[(_root.Events.Length + 1)..], SequentialNames.EventPrefix);
         if (sequence is { } value && value > _last)
         {
-            Publish(await _log.ReadEventAsync(watchedEvent.Path, value, cancellationToken).ConfigureAwait(false));
+            _trace?.Notified(value);
+            EventLogItem item = await _log.ReadEventAsync(watchedEvent.Path, value, cancellationToken).ConfigureAwait(false);
+            _trace?.Read(value);
+            Publish(item);
         }
     }
 

@@ -67,7 +67,8 @@ internal sealed class CoordinationBus : IAsyncDisposable
         RemoteKeyHandler onKey,
         Action onMissed,
         Action<VersionKind, string, long> onVersion,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IEventLogTrace? trace = null)
     {
         var giveUp = DateTime.UtcNow + StartRetryWindow;
         var retry = FirstRetry;
@@ -101,7 +102,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
                 }
 
                 var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
-                var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
+                var subscription = await bus._log.SubscribeAsync(after, trace, cancellationToken).ConfigureAwait(false);
                 bus._owned.Add(subscription);
                 var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
                 bus._owned.Add(latch);
