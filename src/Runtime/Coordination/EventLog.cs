@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using TypedCache.ZooKeeper;
 
 namespace TypedCache.Coordination;
@@ -99,7 +98,7 @@ internal sealed class EventLog(CoordinationRoot root)
         {
             if (sequence > afterSequence && sequence > pruned)
             {
-                items.Add(await ReadEventAsync(root.Events + "/" + name, sequence, cancellationToken).ConfigureAwait(false));
+                items.Add(await ReadEventAsync(root.Events + "/" + name, sequence, onReadThread: false, cancellationToken).ConfigureAwait(false));
             }
         }
 
@@ -111,11 +110,19 @@ internal sealed class EventLog(CoordinationRoot root)
     /// recursive watch, with a full catch-up after each reconnect. Dispose the subscription to stop.
     /// </summary>
     /// <param name="afterSequence">The last sequence already seen.</param>
+    /// <param name="onItem">
+    /// Called with each item, in sequence order, one at a time: on the ZooKeeper client's read thread for live events, on
+    /// a pool thread for catch-ups. It must be short and must not block (the read thread reads nothing else meanwhile);
+    /// an exception it throws is logged.
+    /// </param>
     /// <param name="trace">Told of each notified event's stages; null for none.</param>
     /// <param name="cancellationToken">Cancels the first catch-up.</param>
-    /// <returns>The running subscription.</returns>
-    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, IEventLogTrace? trace = null, CancellationToken cancellationToken = default) =>
-        EventLogSubscription.StartAsync(this, root, afterSequence, trace, cancellationToken);
+    /// <returns>The running subscription, once the first catch-up has been handed over.</returns>
+    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, Action<EventLogItem> onItem, IEventLogTrace? trace = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onItem);
+        return EventLogSubscription.StartAsync(this, root, afterSequence, onItem, trace, cancellationToken);
+    }
 
     /// <summary>Deletes the events <paramref name="retention"/> no longer keeps (the leader's job).</summary>
     /// <returns>How many events were deleted.</returns>
@@ -149,12 +156,13 @@ internal sealed class EventLog(CoordinationRoot root)
         return prune;
     }
 
-    internal async Task<EventLogItem> ReadEventAsync(string path, long sequence, CancellationToken cancellationToken)
+    /// <summary>Reads one event; with <paramref name="onReadThread"/>, the continuation runs on the client's read thread.</summary>
+    internal async Task<EventLogItem> ReadEventAsync(string path, long sequence, bool onReadThread, CancellationToken cancellationToken)
     {
         NodeData node;
         try
         {
-            node = await root.Client.GetDataAsync(path, cancellationToken).ConfigureAwait(false);
+            node = await (onReadThread ? root.Client.GetDataOnReadThreadAsync(path) : root.Client.GetDataAsync(path, cancellationToken)).ConfigureAwait(false);
         }
         catch (NoNodeException)
         {
@@ -260,80 +268,214 @@ internal sealed class EventLog(CoordinationRoot root)
 }
 
 /// <summary>A reader following the event log; see <see cref="EventLog.SubscribeAsync"/>.</summary>
+/// <remarks>
+/// Live events take the short path: the watch notification is handled on the ZooKeeper client's read thread, which sends
+/// the event's getData at once, and the reply, read on that same thread, is decoded and handed over there. No thread hop
+/// lies between the notification and the handler, and events announced together have their reads in flight together.
+/// A catch-up (at start, after every reconnect, after a failed read) reads the log on a pool thread; while one is due or
+/// running, live events wait behind it in the same FIFO, so items are handed over in sequence order, each once.
+/// </remarks>
 internal sealed class EventLogSubscription : IAsyncDisposable
 {
     private readonly EventLog _log;
     private readonly CoordinationRoot _root;
+    private readonly Action<EventLogItem> _onItem;
     private readonly IEventLogTrace? _trace;
-    private readonly Channel<EventLogItem> _items = Channel.CreateUnbounded<EventLogItem>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Lock _gate = new();
+    private readonly Queue<Notified> _notified = new();
+    private bool _catchingUp = true;
+    private bool _disposed;
     private long _last;
     private TreeWatch? _watch;
 
-    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence, IEventLogTrace? trace)
+    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence, Action<EventLogItem> onItem, IEventLogTrace? trace)
     {
         _log = log;
         _root = root;
-        _trace = trace;
         _last = afterSequence;
+        _onItem = onItem;
+        _trace = trace;
     }
 
-    /// <summary>The items, in sequence order; completes when the subscription is disposed.</summary>
-    public ChannelReader<EventLogItem> Items => _items.Reader;
-
-    /// <summary>The last sequence handed to <see cref="Items"/>.</summary>
-    public long LastSequence => Volatile.Read(ref _last);
-
-    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, IEventLogTrace? trace, CancellationToken cancellationToken)
+    /// <summary>The last sequence handed over.</summary>
+    public long LastSequence
     {
-        var subscription = new EventLogSubscription(log, root, afterSequence, trace);
-        subscription._watch = await TreeWatch.StartAsync(root.Client, root.Events, subscription.CatchUpAsync, subscription.OnEventAsync, cancellationToken).ConfigureAwait(false);
+        get
+        {
+            lock (_gate)
+            {
+                return _last;
+            }
+        }
+    }
+
+    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, Action<EventLogItem> onItem, IEventLogTrace? trace, CancellationToken cancellationToken)
+    {
+        var subscription = new EventLogSubscription(log, root, afterSequence, onItem, trace);
+        subscription._watch = await TreeWatch.StartAsync(root.Client, root.Events, subscription.CatchUpAsync, subscription.OnNotified, cancellationToken).ConfigureAwait(false);
         return subscription;
     }
 
-    /// <summary>Stops following the log.</summary>
+    /// <summary>Stops following the log: no item is handed over once this returns.</summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
         if (_watch is not null)
         {
             await _watch.DisposeAsync().ConfigureAwait(false);
         }
-
-        _items.Writer.TryComplete();
     }
 
-    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    /// <summary>On the read thread: queues a newly created event and, unless a catch-up is due, sends its read at once.</summary>
+    private void OnNotified(WatchedEvent watchedEvent)
     {
-        foreach (EventLogItem item in await _log.ReadAsync(_last, cancellationToken).ConfigureAwait(false))
-        {
-            Publish(item);
-        }
-    }
-
-    private async Task OnEventAsync(WatchedEvent watchedEvent, CancellationToken cancellationToken)
-    {
-        // Creations arrive in zxid order, which is sequence order: read each new event as it is announced.
-        if (watchedEvent.Type != WatchEventType.NodeCreated || ZooKeeperPath.Parent(watchedEvent.Path) != _root.Events)
+        // Creations arrive in zxid order, which is sequence order.
+        if (watchedEvent.Type != WatchEventType.NodeCreated || ZooKeeperPath.Parent(watchedEvent.Path) != _root.Events ||
+            SequentialNames.Sequence(watchedEvent.Path[(_root.Events.Length + 1)..], SequentialNames.EventPrefix) is not { } sequence)
         {
             return;
         }
 
-        long? sequence = SequentialNames.Sequence(watchedEvent.Path[(_root.Events.Length + 1)..], SequentialNames.EventPrefix);
-        if (sequence is { } value && value > _last)
+        _trace?.Notified(sequence);
+        lock (_gate)
         {
-            _trace?.Notified(value);
-            EventLogItem item = await _log.ReadEventAsync(watchedEvent.Path, value, cancellationToken).ConfigureAwait(false);
-            _trace?.Read(value);
-            Publish(item);
+            if (sequence <= _last || _disposed)
+            {
+                return;
+            }
+
+            var notified = new Notified(watchedEvent.Path, sequence);
+            _notified.Enqueue(notified);
+            if (!_catchingUp)
+            {
+                // The reply is read on this thread, so it cannot be handled before this method returns.
+                _ = ReadLiveAsync(notified);
+            }
         }
     }
 
+    /// <summary>Reads one live event; its continuation runs on the read thread as the reply arrives.</summary>
+    private async Task ReadLiveAsync(Notified notified)
+    {
+        EventLogItem? item = null;
+        try
+        {
+            item = await _log.ReadEventAsync(notified.Path, notified.Sequence, onReadThread: true, CancellationToken.None).ConfigureAwait(false);
+            _trace?.Read(notified.Sequence);
+        }
+        catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+        {
+            // Left unread: the catch-up this asks for reads it again.
+        }
+
+        lock (_gate)
+        {
+            notified.Item = item;
+            notified.Done = true;
+            while (!_catchingUp && _notified.TryPeek(out Notified? head) && head.Done)
+            {
+                if (head.Item is null)
+                {
+                    _catchingUp = true;
+                    _watch?.RequestResync();
+                    break;
+                }
+
+                _notified.Dequeue();
+                Publish(head.Item);
+            }
+        }
+    }
+
+    /// <summary>Reads the whole log after the last item, then every event notified meanwhile; live reads resume after it.</summary>
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        long after;
+        lock (_gate)
+        {
+            _catchingUp = true;
+            after = _last;
+        }
+
+        List<EventLogItem> items = await _log.ReadAsync(after, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            items.ForEach(Publish);
+        }
+
+        while (true)
+        {
+            Notified head;
+            lock (_gate)
+            {
+                while (_notified.TryPeek(out Notified? next) && (next.Sequence <= _last || next.Item is not null))
+                {
+                    _notified.Dequeue();
+                    if (next.Item is not null)
+                    {
+                        Publish(next.Item);
+                    }
+                }
+
+                if (!_notified.TryPeek(out Notified? unread))
+                {
+                    _catchingUp = false;
+                    return;
+                }
+
+                head = unread;
+            }
+
+            // Notified while catching up (or its live read failed or is still in flight): read it here.
+            EventLogItem item = await _log.ReadEventAsync(head.Path, head.Sequence, onReadThread: false, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_notified.TryPeek(out Notified? still) && still == head)
+                {
+                    _notified.Dequeue();
+                    Publish(item);
+                }
+            }
+        }
+    }
+
+    /// <summary>Under the gate: hands <paramref name="item"/> over unless it is not newer than the last one.</summary>
     private void Publish(EventLogItem item)
     {
-        if (item.Sequence > _last)
+        if (item.Sequence <= _last || _disposed)
         {
-            Volatile.Write(ref _last, item.Sequence);
-            _items.Writer.TryWrite(item);
+            return;
         }
+
+        _last = item.Sequence;
+        try
+        {
+            _onItem(item);
+        }
+#pragma warning disable CA1031 // A failing handler must not stop the subscription (nor, on the read thread, the connection).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CoordinationLog.ItemHandlerFailed(_root.Client.Logger, ex);
+        }
+    }
+
+    /// <summary>An event announced by its watch notification, waiting to be handed over.</summary>
+    private sealed class Notified(string path, long sequence)
+    {
+        public string Path { get; } = path;
+
+        public long Sequence { get; } = sequence;
+
+        /// <summary>Set with <see cref="Done"/> when the live read succeeded.</summary>
+        public EventLogItem? Item { get; set; }
+
+        /// <summary>The live read ended (successfully when <see cref="Item"/> is set).</summary>
+        public bool Done { get; set; }
     }
 }
