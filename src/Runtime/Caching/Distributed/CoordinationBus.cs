@@ -256,20 +256,29 @@ internal sealed class CoordinationBus : IAsyncDisposable
     /// <summary>Starts a sender when none runs; it writes the queue's head on this thread before it first waits.</summary>
     private void SendIfIdle()
     {
-        Task<Task> sender;
-        lock (_queue)
+        if (Volatile.Read(ref _sending))
         {
-            if (_sending || _stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _sending = true;
-            sender = new Task<Task>(SendAsync);
-            _sender = sender.Unwrap();
+            return; // the running sender takes the new item with its next batch
         }
 
-        sender.RunSynchronously(TaskScheduler.Default);
+        // The sender outlives this caller: it must not carry the caller's async-local state into later batches.
+        using (ExecutionContext.SuppressFlow())
+        {
+            Task<Task> sender;
+            lock (_queue)
+            {
+                if (_sending || _stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                _sending = true;
+                sender = new Task<Task>(SendAsync);
+                _sender = sender.Unwrap();
+            }
+
+            sender.RunSynchronously(TaskScheduler.Default);
+        }
     }
 
     /// <summary>
