@@ -273,7 +273,9 @@ internal sealed class EventLog(CoordinationRoot root)
 /// the event's getData at once, and the reply, read on that same thread, is decoded and handed over there. No thread hop
 /// lies between the notification and the handler, and events announced together have their reads in flight together.
 /// A catch-up (at start, after every reconnect, after a failed read) reads the log on a pool thread; while one is due or
-/// running, live events wait behind it in the same FIFO, so items are handed over in sequence order, each once.
+/// running, live events wait behind it in the same FIFO, so items are handed over in sequence order, each once. The
+/// first notification on a new connection makes a catch-up due (events created while no connection was up sent none),
+/// so a live event is never handed over ahead of an older one that was missed.
 /// </remarks>
 internal sealed class EventLogSubscription : IAsyncDisposable
 {
@@ -284,6 +286,7 @@ internal sealed class EventLogSubscription : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Queue<Notified> _notified = new();
     private bool _catchingUp = true;
+    private long _caughtUpOn;
     private bool _disposed;
     private long _last;
     private TreeWatch? _watch;
@@ -351,15 +354,28 @@ internal sealed class EventLogSubscription : IAsyncDisposable
 
             var notified = new Notified(watchedEvent.Path, sequence);
             _notified.Enqueue(notified);
+            if (!_catchingUp && _root.Client.ConnectionCount != _caughtUpOn)
+            {
+                // The first event on a new connection: events created while none was up sent no notification, so this
+                // one waits for the catch-up that reads them first.
+                _catchingUp = true;
+                _watch?.RequestResync();
+            }
+
             if (!_catchingUp)
             {
-                // The reply is read on this thread, so it cannot be handled before this method returns.
-                _ = ReadLiveAsync(notified);
+                StartRead(notified);
             }
         }
     }
 
-    /// <summary>Reads one live event; its continuation runs on the read thread as the reply arrives.</summary>
+    /// <summary>Under the gate: sends the read of one queued event; the reply is handled on the read thread.</summary>
+    private void StartRead(Notified notified)
+    {
+        notified.Reading = true;
+        _ = ReadLiveAsync(notified);
+    }
+
     private async Task ReadLiveAsync(Notified notified)
     {
         EventLogItem? item = null;
@@ -368,79 +384,88 @@ internal sealed class EventLogSubscription : IAsyncDisposable
             item = await _log.ReadEventAsync(notified.Path, notified.Sequence, onReadThread: true, CancellationToken.None).ConfigureAwait(false);
             _trace?.Read(notified.Sequence);
         }
-        catch (Exception ex) when (ex is KeeperException or ObjectDisposedException)
+#pragma warning disable CA1031 // Whatever failed (the connection, mostly), the catch-up this asks for reads the event again.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // Left unread: the catch-up this asks for reads it again.
         }
 
         lock (_gate)
         {
+            notified.Reading = false;
             notified.Item = item;
-            notified.Done = true;
-            while (!_catchingUp && _notified.TryPeek(out Notified? head) && head.Done)
+            if (item is null)
             {
-                if (head.Item is null)
-                {
-                    _catchingUp = true;
-                    _watch?.RequestResync();
-                    break;
-                }
+                _catchingUp = true;
+                _watch?.RequestResync();
+            }
+            else if (!_catchingUp)
+            {
+                HandOverReady();
+            }
+        }
+    }
 
-                _notified.Dequeue();
+    /// <summary>Under the gate: hands over the queue's head while its events are read, skipping those handed over already.</summary>
+    private void HandOverReady()
+    {
+        while (_notified.TryPeek(out Notified? head) && (head.Item is not null || head.Sequence <= _last))
+        {
+            _notified.Dequeue();
+            if (head.Item is not null)
+            {
                 Publish(head.Item);
             }
         }
     }
 
-    /// <summary>Reads the whole log after the last item, then every event notified meanwhile; live reads resume after it.</summary>
+    /// <summary>
+    /// Reads the whole log after the last item, then every event notified meanwhile; live reads resume after it. A new
+    /// connection while it runs starts it over, so an event notified on that connection is never handed over ahead of
+    /// older ones created while no connection was up.
+    /// </summary>
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {
+        while (!await CatchUpOnceAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <returns>False when a new connection came up meanwhile (the catch-up must run again).</returns>
+    private async Task<bool> CatchUpOnceAsync(CancellationToken cancellationToken)
+    {
         long after;
+        long connection;
         lock (_gate)
         {
             _catchingUp = true;
             after = _last;
+            connection = _root.Client.ConnectionCount;
         }
 
         List<EventLogItem> items = await _log.ReadAsync(after, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
+            if (_root.Client.ConnectionCount != connection)
+            {
+                return false;
+            }
+
+            // The listing is complete up to its moment, and every event created since was notified on this same
+            // connection and queued, in order: hand the listing over, then let the queue go on as live reads.
             items.ForEach(Publish);
-        }
-
-        while (true)
-        {
-            Notified head;
-            lock (_gate)
+            _catchingUp = false;
+            _caughtUpOn = connection;
+            foreach (Notified notified in _notified)
             {
-                while (_notified.TryPeek(out Notified? next) && (next.Sequence <= _last || next.Item is not null))
+                if (notified.Sequence > _last && !notified.Reading && notified.Item is null)
                 {
-                    _notified.Dequeue();
-                    if (next.Item is not null)
-                    {
-                        Publish(next.Item);
-                    }
+                    StartRead(notified);
                 }
-
-                if (!_notified.TryPeek(out Notified? unread))
-                {
-                    _catchingUp = false;
-                    return;
-                }
-
-                head = unread;
             }
 
-            // Notified while catching up (or its live read failed or is still in flight): read it here.
-            EventLogItem item = await _log.ReadEventAsync(head.Path, head.Sequence, onReadThread: false, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (_notified.TryPeek(out Notified? still) && still == head)
-                {
-                    _notified.Dequeue();
-                    Publish(item);
-                }
-            }
+            HandOverReady();
+            return true;
         }
     }
 
@@ -472,10 +497,10 @@ internal sealed class EventLogSubscription : IAsyncDisposable
 
         public long Sequence { get; } = sequence;
 
-        /// <summary>Set with <see cref="Done"/> when the live read succeeded.</summary>
+        /// <summary>The event, once read.</summary>
         public EventLogItem? Item { get; set; }
 
-        /// <summary>The live read ended (successfully when <see cref="Item"/> is set).</summary>
-        public bool Done { get; set; }
+        /// <summary>A read of the event is in flight.</summary>
+        public bool Reading { get; set; }
     }
 }
