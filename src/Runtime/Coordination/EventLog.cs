@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using TypedCache.ZooKeeper;
 
 namespace TypedCache.Coordination;
@@ -21,6 +20,20 @@ internal enum EventLogItemKind
 /// <param name="Sequence">The event's sequence number (for <see cref="EventLogItemKind.Missed"/>: the last one missed).</param>
 /// <param name="Keys">The batch's keys (empty for <see cref="EventLogItemKind.Missed"/>).</param>
 internal sealed record EventLogItem(EventLogItemKind Kind, long Sequence, IReadOnlyList<KeyInvalidation> Keys);
+
+/// <summary>
+/// Told, on the subscriber's side, when an event's watch notification arrives and when the event's keys have been
+/// read: the stage timestamps of the propagation benchmark (bench/TypedCache.Benchmarks, <c>engine-propagation</c>).
+/// Called inline on the delivery path, so implementations only take a timestamp.
+/// </summary>
+internal interface IEventLogTrace
+{
+    /// <summary>The notification of event <paramref name="sequence"/> arrived.</summary>
+    void Notified(long sequence);
+
+    /// <summary>Event <paramref name="sequence"/> was read and is about to be handed over.</summary>
+    void Read(long sequence);
+}
 
 /// <summary>How much of the event log the leader keeps.</summary>
 /// <param name="MaxEvents">Events beyond the newest this many are pruned.</param>
@@ -85,7 +98,7 @@ internal sealed class EventLog(CoordinationRoot root)
         {
             if (sequence > afterSequence && sequence > pruned)
             {
-                items.Add(await ReadEventAsync(root.Events + "/" + name, sequence, cancellationToken).ConfigureAwait(false));
+                items.Add(await ReadEventAsync(root.Events + "/" + name, sequence, onReadThread: false, cancellationToken).ConfigureAwait(false));
             }
         }
 
@@ -96,8 +109,20 @@ internal sealed class EventLog(CoordinationRoot root)
     /// Follows the log from <paramref name="afterSequence"/>: every later event once, in order, through a persistent
     /// recursive watch, with a full catch-up after each reconnect. Dispose the subscription to stop.
     /// </summary>
-    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, CancellationToken cancellationToken = default) =>
-        EventLogSubscription.StartAsync(this, root, afterSequence, cancellationToken);
+    /// <param name="afterSequence">The last sequence already seen.</param>
+    /// <param name="onItem">
+    /// Called with each item, in sequence order, one at a time: on the ZooKeeper client's read thread for live events, on
+    /// a pool thread for catch-ups. It must be short and must not block (the read thread reads nothing else meanwhile);
+    /// an exception it throws is logged.
+    /// </param>
+    /// <param name="trace">Told of each notified event's stages; null for none.</param>
+    /// <param name="cancellationToken">Cancels the first catch-up.</param>
+    /// <returns>The running subscription, once the first catch-up has been handed over.</returns>
+    public Task<EventLogSubscription> SubscribeAsync(long afterSequence, Action<EventLogItem> onItem, IEventLogTrace? trace = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onItem);
+        return EventLogSubscription.StartAsync(this, root, afterSequence, onItem, trace, cancellationToken);
+    }
 
     /// <summary>Deletes the events <paramref name="retention"/> no longer keeps (the leader's job).</summary>
     /// <returns>How many events were deleted.</returns>
@@ -131,12 +156,13 @@ internal sealed class EventLog(CoordinationRoot root)
         return prune;
     }
 
-    internal async Task<EventLogItem> ReadEventAsync(string path, long sequence, CancellationToken cancellationToken)
+    /// <summary>Reads one event; with <paramref name="onReadThread"/>, the continuation runs on the client's read thread.</summary>
+    internal async Task<EventLogItem> ReadEventAsync(string path, long sequence, bool onReadThread, CancellationToken cancellationToken)
     {
         NodeData node;
         try
         {
-            node = await root.Client.GetDataAsync(path, cancellationToken).ConfigureAwait(false);
+            node = await (onReadThread ? root.Client.GetDataOnReadThreadAsync(path) : root.Client.GetDataAsync(path, cancellationToken)).ConfigureAwait(false);
         }
         catch (NoNodeException)
         {
@@ -242,75 +268,239 @@ internal sealed class EventLog(CoordinationRoot root)
 }
 
 /// <summary>A reader following the event log; see <see cref="EventLog.SubscribeAsync"/>.</summary>
+/// <remarks>
+/// Live events take the short path: the watch notification is handled on the ZooKeeper client's read thread, which sends
+/// the event's getData at once, and the reply, read on that same thread, is decoded and handed over there. No thread hop
+/// lies between the notification and the handler, and events announced together have their reads in flight together.
+/// A catch-up (at start, after every reconnect, after a failed read) reads the log on a pool thread; while one is due or
+/// running, live events wait behind it in the same FIFO, so items are handed over in sequence order, each once. The
+/// first notification on a new connection makes a catch-up due (events created while no connection was up sent none),
+/// so a live event is never handed over ahead of an older one that was missed.
+/// </remarks>
 internal sealed class EventLogSubscription : IAsyncDisposable
 {
     private readonly EventLog _log;
     private readonly CoordinationRoot _root;
-    private readonly Channel<EventLogItem> _items = Channel.CreateUnbounded<EventLogItem>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Action<EventLogItem> _onItem;
+    private readonly IEventLogTrace? _trace;
+    private readonly Lock _gate = new();
+    private readonly Queue<Notified> _notified = new();
+    private bool _catchingUp = true;
+    private long _caughtUpOn;
+    private bool _disposed;
     private long _last;
     private TreeWatch? _watch;
 
-    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence)
+    private EventLogSubscription(EventLog log, CoordinationRoot root, long afterSequence, Action<EventLogItem> onItem, IEventLogTrace? trace)
     {
         _log = log;
         _root = root;
         _last = afterSequence;
+        _onItem = onItem;
+        _trace = trace;
     }
 
-    /// <summary>The items, in sequence order; completes when the subscription is disposed.</summary>
-    public ChannelReader<EventLogItem> Items => _items.Reader;
-
-    /// <summary>The last sequence handed to <see cref="Items"/>.</summary>
-    public long LastSequence => Volatile.Read(ref _last);
-
-    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, CancellationToken cancellationToken)
+    /// <summary>The last sequence handed over.</summary>
+    public long LastSequence
     {
-        var subscription = new EventLogSubscription(log, root, afterSequence);
-        subscription._watch = await TreeWatch.StartAsync(root.Client, root.Events, subscription.CatchUpAsync, subscription.OnEventAsync, cancellationToken).ConfigureAwait(false);
+        get
+        {
+            lock (_gate)
+            {
+                return _last;
+            }
+        }
+    }
+
+    internal static async Task<EventLogSubscription> StartAsync(EventLog log, CoordinationRoot root, long afterSequence, Action<EventLogItem> onItem, IEventLogTrace? trace, CancellationToken cancellationToken)
+    {
+        var subscription = new EventLogSubscription(log, root, afterSequence, onItem, trace);
+        subscription._watch = await TreeWatch.StartAsync(root.Client, root.Events, subscription.CatchUpAsync, subscription.OnNotified, cancellationToken).ConfigureAwait(false);
         return subscription;
     }
 
-    /// <summary>Stops following the log.</summary>
+    /// <summary>Stops following the log: no item is handed over once this returns.</summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
         if (_watch is not null)
         {
             await _watch.DisposeAsync().ConfigureAwait(false);
         }
-
-        _items.Writer.TryComplete();
     }
 
-    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    /// <summary>On the read thread: queues a newly created event and, unless a catch-up is due, sends its read at once.</summary>
+    private void OnNotified(WatchedEvent watchedEvent)
     {
-        foreach (EventLogItem item in await _log.ReadAsync(_last, cancellationToken).ConfigureAwait(false))
-        {
-            Publish(item);
-        }
-    }
-
-    private async Task OnEventAsync(WatchedEvent watchedEvent, CancellationToken cancellationToken)
-    {
-        // Creations arrive in zxid order, which is sequence order: read each new event as it is announced.
-        if (watchedEvent.Type != WatchEventType.NodeCreated || ZooKeeperPath.Parent(watchedEvent.Path) != _root.Events)
+        // Creations arrive in zxid order, which is sequence order.
+        if (watchedEvent.Type != WatchEventType.NodeCreated || ZooKeeperPath.Parent(watchedEvent.Path) != _root.Events ||
+            SequentialNames.Sequence(watchedEvent.Path[(_root.Events.Length + 1)..], SequentialNames.EventPrefix) is not { } sequence)
         {
             return;
         }
 
-        long? sequence = SequentialNames.Sequence(watchedEvent.Path[(_root.Events.Length + 1)..], SequentialNames.EventPrefix);
-        if (sequence is { } value && value > _last)
+        _trace?.Notified(sequence);
+        lock (_gate)
         {
-            Publish(await _log.ReadEventAsync(watchedEvent.Path, value, cancellationToken).ConfigureAwait(false));
+            if (sequence <= _last || _disposed)
+            {
+                return;
+            }
+
+            var notified = new Notified(watchedEvent.Path, sequence);
+            _notified.Enqueue(notified);
+            if (!_catchingUp && _root.Client.ConnectionCount != _caughtUpOn)
+            {
+                // The first event on a new connection: events created while none was up sent no notification, so this
+                // one waits for the catch-up that reads them first.
+                _catchingUp = true;
+                _watch?.RequestResync();
+            }
+
+            if (!_catchingUp)
+            {
+                StartRead(notified);
+            }
         }
     }
 
+    /// <summary>Under the gate: sends the read of one queued event; the reply is handled on the read thread.</summary>
+    private void StartRead(Notified notified)
+    {
+        notified.Reading = true;
+        _ = ReadLiveAsync(notified);
+    }
+
+    private async Task ReadLiveAsync(Notified notified)
+    {
+        EventLogItem? item = null;
+        try
+        {
+            item = await _log.ReadEventAsync(notified.Path, notified.Sequence, onReadThread: true, CancellationToken.None).ConfigureAwait(false);
+            _trace?.Read(notified.Sequence);
+        }
+#pragma warning disable CA1031 // Whatever failed (the connection, mostly), the catch-up this asks for reads the event again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        lock (_gate)
+        {
+            notified.Reading = false;
+            notified.Item = item;
+            if (item is null)
+            {
+                _catchingUp = true;
+                _watch?.RequestResync();
+            }
+            else if (!_catchingUp)
+            {
+                HandOverReady();
+            }
+        }
+    }
+
+    /// <summary>Under the gate: hands over the queue's head while its events are read, skipping those handed over already.</summary>
+    private void HandOverReady()
+    {
+        while (_notified.TryPeek(out Notified? head) && (head.Item is not null || head.Sequence <= _last))
+        {
+            _notified.Dequeue();
+            if (head.Item is not null)
+            {
+                Publish(head.Item);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole log after the last item, then every event notified meanwhile; live reads resume after it. A new
+    /// connection while it runs starts it over, so an event notified on that connection is never handed over ahead of
+    /// older ones created while no connection was up.
+    /// </summary>
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        while (!await CatchUpOnceAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <returns>False when a new connection came up meanwhile (the catch-up must run again).</returns>
+    private async Task<bool> CatchUpOnceAsync(CancellationToken cancellationToken)
+    {
+        long after;
+        long connection;
+        lock (_gate)
+        {
+            _catchingUp = true;
+            after = _last;
+            connection = _root.Client.ConnectionCount;
+        }
+
+        List<EventLogItem> items = await _log.ReadAsync(after, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_root.Client.ConnectionCount != connection)
+            {
+                return false;
+            }
+
+            // The listing is complete up to its moment, and every event created since was notified on this same
+            // connection and queued, in order: hand the listing over, then let the queue go on as live reads.
+            items.ForEach(Publish);
+            _catchingUp = false;
+            _caughtUpOn = connection;
+            foreach (Notified notified in _notified)
+            {
+                if (notified.Sequence > _last && !notified.Reading && notified.Item is null)
+                {
+                    StartRead(notified);
+                }
+            }
+
+            HandOverReady();
+            return true;
+        }
+    }
+
+    /// <summary>Under the gate: hands <paramref name="item"/> over unless it is not newer than the last one.</summary>
     private void Publish(EventLogItem item)
     {
-        if (item.Sequence > _last)
+        if (item.Sequence <= _last || _disposed)
         {
-            Volatile.Write(ref _last, item.Sequence);
-            _items.Writer.TryWrite(item);
+            return;
         }
+
+        _last = item.Sequence;
+        try
+        {
+            _onItem(item);
+        }
+#pragma warning disable CA1031 // A failing handler must not stop the subscription (nor, on the read thread, the connection).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CoordinationLog.ItemHandlerFailed(_root.Client.Logger, ex);
+        }
+    }
+
+    /// <summary>An event announced by its watch notification, waiting to be handed over.</summary>
+    private sealed class Notified(string path, long sequence)
+    {
+        public string Path { get; } = path;
+
+        public long Sequence { get; } = sequence;
+
+        /// <summary>The event, once read.</summary>
+        public EventLogItem? Item { get; set; }
+
+        /// <summary>A read of the event is in flight.</summary>
+        public bool Reading { get; set; }
     }
 }

@@ -16,17 +16,19 @@ internal sealed class TreeWatch : IAsyncDisposable
     private readonly ZooKeeperClient _client;
     private readonly string _path;
     private readonly Func<CancellationToken, Task> _resync;
-    private readonly Func<WatchedEvent, CancellationToken, Task> _onEvent;
+    private readonly Func<WatchedEvent, CancellationToken, Task>? _onEvent;
+    private readonly Action<WatchedEvent>? _onEventInline;
     private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly BackgroundLoop _loop = new();
     private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private TreeWatch(ZooKeeperClient client, string path, Func<CancellationToken, Task> resync, Func<WatchedEvent, CancellationToken, Task> onEvent)
+    private TreeWatch(ZooKeeperClient client, string path, Func<CancellationToken, Task> resync, Func<WatchedEvent, CancellationToken, Task>? onEvent, Action<WatchedEvent>? onEventInline)
     {
         _client = client;
         _path = path;
         _resync = resync;
         _onEvent = onEvent;
+        _onEventInline = onEventInline;
     }
 
     /// <summary>
@@ -39,15 +41,49 @@ internal sealed class TreeWatch : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait for the first re-read (the watch is then stopped).</param>
     /// <returns>The running watch.</returns>
     /// <exception cref="KeeperException">The first watch or re-read failed (ZooKeeper unreachable, session expired).</exception>
-    public static async Task<TreeWatch> StartAsync(
+    public static Task<TreeWatch> StartAsync(
         ZooKeeperClient client,
         string path,
         Func<CancellationToken, Task> resync,
         Func<WatchedEvent, CancellationToken, Task> onEvent,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        StartAsync(new TreeWatch(client, path, resync, onEvent, null), cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="StartAsync(ZooKeeperClient, string, Func{CancellationToken, Task}, Func{WatchedEvent, CancellationToken, Task}, CancellationToken)"/>,
+    /// but each event is handed to <paramref name="onEvent"/> on the client's read thread as it arrives, without a thread
+    /// hop, possibly while a re-read runs: the recipe orders the two itself. <paramref name="onEvent"/> must be short, must
+    /// not block and must not throw.
+    /// </summary>
+    /// <param name="client">The client.</param>
+    /// <param name="path">The subtree's root (need not exist).</param>
+    /// <param name="resync">Re-reads the whole subtree.</param>
+    /// <param name="onEvent">Handles one event for the subtree, on the read thread.</param>
+    /// <param name="cancellationToken">Cancels the wait for the first re-read (the watch is then stopped).</param>
+    /// <returns>The running watch.</returns>
+    /// <exception cref="KeeperException">The first watch or re-read failed (ZooKeeper unreachable, session expired).</exception>
+    public static Task<TreeWatch> StartAsync(
+        ZooKeeperClient client,
+        string path,
+        Func<CancellationToken, Task> resync,
+        Action<WatchedEvent> onEvent,
+        CancellationToken cancellationToken) =>
+        StartAsync(new TreeWatch(client, path, resync, null, onEvent), cancellationToken);
+
+    /// <summary>Asks for a full re-read (coalesced with one already pending).</summary>
+    public void RequestResync() => _resyncRequests.Writer.TryWrite(true);
+
+    /// <summary>Stops the watch (removing it from the server) and waits for the loop to end.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
     {
-        var watch = new TreeWatch(client, path, resync, onEvent);
-        client.StateChanged += watch.OnStateChanged;
+        _client.StateChanged -= OnStateChanged;
+        await _loop.StopAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<TreeWatch> StartAsync(TreeWatch watch, CancellationToken cancellationToken)
+    {
+        watch._client.StateChanged += watch.OnStateChanged;
         watch._loop.Start(watch.RunAsync);
         try
         {
@@ -59,17 +95,6 @@ internal sealed class TreeWatch : IAsyncDisposable
             await watch.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>Asks for a full re-read (coalesced with one already pending).</summary>
-    public void RequestResync() => _resyncRequests.Writer.TryWrite(true);
-
-    /// <summary>Stops the watch (removing it from the server) and waits for the loop to end.</summary>
-    /// <returns>A task that completes when stopped.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        _client.StateChanged -= OnStateChanged;
-        await _loop.StopAsync().ConfigureAwait(false);
     }
 
     private void OnStateChanged(object? sender, ConnectionState state)
@@ -87,7 +112,9 @@ internal sealed class TreeWatch : IAsyncDisposable
             PersistentWatch? watch = null;
             try
             {
-                watch = await _client.AddWatchAsync(_path, AddWatchMode.PersistentRecursive, stop).ConfigureAwait(false);
+                watch = await (_onEventInline is null
+                    ? _client.AddWatchAsync(_path, AddWatchMode.PersistentRecursive, stop)
+                    : _client.AddInlineWatchAsync(_path, AddWatchMode.PersistentRecursive, _onEventInline, stop)).ConfigureAwait(false);
                 _resyncRequests.Reader.TryRead(out _);
                 await _resync(stop).ConfigureAwait(false);
                 _firstSync.TrySetResult();
@@ -134,9 +161,10 @@ internal sealed class TreeWatch : IAsyncDisposable
         Task<bool>? resyncRequested = null;
         while (true)
         {
+            // Empty when events are handled inline: the channel then only completes.
             while (events.TryRead(out WatchedEvent? watchedEvent))
             {
-                await _onEvent(watchedEvent, stop).ConfigureAwait(false);
+                await _onEvent!(watchedEvent, stop).ConfigureAwait(false);
             }
 
             if (_resyncRequests.Reader.TryRead(out _))

@@ -96,6 +96,17 @@ public sealed partial class ZooKeeperClient
         return Send(new GetDataRequest(_chroot, path, null), cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="GetDataAsync"/> whose task completes on the connection's read thread, so a continuation awaiting it
+    /// runs there at once, with no thread-pool hop. Only for short continuations that never block: the read thread
+    /// reads nothing else until they return.
+    /// </summary>
+    internal Task<NodeData> GetDataOnReadThreadAsync(string path)
+    {
+        ZooKeeperPath.Validate(path);
+        return Send(new GetDataRequest(_chroot, path, null, completeOnReadThread: true), default);
+    }
+
     /// <summary>Reads a node's data and Stat and arms a one-shot watch (NodeDataChanged or NodeDeleted).</summary>
     /// <param name="path">The node's path.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
@@ -202,7 +213,22 @@ public sealed partial class ZooKeeperClient
     /// <param name="mode">The kind of watch.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The watch; read its <see cref="PersistentWatch.Events"/> and dispose it to remove it.</returns>
-    public Task<PersistentWatch> AddWatchAsync(string path, AddWatchMode mode, CancellationToken cancellationToken = default)
+    public Task<PersistentWatch> AddWatchAsync(string path, AddWatchMode mode, CancellationToken cancellationToken = default) =>
+        AddWatch(path, mode, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="AddWatchAsync(string, AddWatchMode, CancellationToken)"/> whose events are handed to
+    /// <paramref name="onEvent"/> on the connection's read thread, in wire order, instead of being written to
+    /// <see cref="PersistentWatch.Events"/> (which then only completes). <paramref name="onEvent"/> must be short, must not
+    /// block and must not throw: the read thread reads nothing else until it returns.
+    /// </summary>
+    internal Task<PersistentWatch> AddInlineWatchAsync(string path, AddWatchMode mode, Action<WatchedEvent> onEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onEvent);
+        return AddWatch(path, mode, onEvent, cancellationToken);
+    }
+
+    private Task<PersistentWatch> AddWatch(string path, AddWatchMode mode, Action<WatchedEvent>? onEvent, CancellationToken cancellationToken)
     {
         ZooKeeperPath.Validate(path);
         if (mode is not (AddWatchMode.Persistent or AddWatchMode.PersistentRecursive))
@@ -210,7 +236,7 @@ public sealed partial class ZooKeeperClient
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown watch mode.");
         }
 
-        return Send(new AddWatchRequest(_chroot, path, mode, new PersistentWatch(this, path, mode), _watches), cancellationToken);
+        return Send(new AddWatchRequest(_chroot, path, mode, new PersistentWatch(this, path, mode, onEvent), _watches), cancellationToken);
     }
 
     /// <summary>

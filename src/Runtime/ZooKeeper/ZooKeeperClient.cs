@@ -39,6 +39,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private byte[] _password = new byte[Handshake.PasswordLength];
     private int _negotiatedTimeoutMs;
     private long _lastZxid;
+    private long _connections;
     private int _disposed;
 
     /// <summary>Creates the client and starts connecting in the background; calls wait for the connection.</summary>
@@ -68,6 +69,13 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     /// <summary>The session id (0 before the first connection); servers log it in hex.</summary>
     public long SessionId => Interlocked.Read(ref _sessionId);
+
+    /// <summary>
+    /// How many connections this client has established; incremented before a new connection reads anything, so a
+    /// watch event handled on the read thread sees the count of the connection that delivered it (or a later one).
+    /// Changes made while no connection was up produce no event: a recipe that saw the count change re-reads.
+    /// </summary>
+    internal long ConnectionCount => Interlocked.Read(ref _connections);
 
     /// <summary>The session timeout negotiated with the server (zero before the first connection).</summary>
     public TimeSpan SessionTimeout => TimeSpan.FromMilliseconds(Volatile.Read(ref _negotiatedTimeoutMs));
@@ -299,6 +307,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             Interlocked.Exchange(ref _sessionId, response.SessionId);
             _password = response.Password;
             Volatile.Write(ref _negotiatedTimeoutMs, response.TimeoutMs);
+            Interlocked.Increment(ref _connections);
             connection.Start(response.TimeoutMs);
 
             // Auth first, then the watches, then (once published) the callers' requests: the order the server needs.

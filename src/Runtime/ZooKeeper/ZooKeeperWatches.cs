@@ -277,12 +277,14 @@ public sealed class PersistentWatch : IAsyncDisposable
         new UnboundedChannelOptions { SingleWriter = true, AllowSynchronousContinuations = false });
 
     private readonly ZooKeeperClient _client;
+    private readonly Action<WatchedEvent>? _onEvent;
 
-    internal PersistentWatch(ZooKeeperClient client, string path, AddWatchMode mode)
+    internal PersistentWatch(ZooKeeperClient client, string path, AddWatchMode mode, Action<WatchedEvent>? onEvent)
     {
         _client = client;
         Path = path;
         Mode = mode;
+        _onEvent = onEvent;
     }
 
     /// <summary>The watched path, relative to the chroot.</summary>
@@ -302,7 +304,18 @@ public sealed class PersistentWatch : IAsyncDisposable
     /// <returns>A task that completes when the watch is removed.</returns>
     public ValueTask DisposeAsync() => _client.RemovePersistentWatchAsync(this);
 
-    internal void Write(WatchedEvent watchedEvent) => _events.Writer.TryWrite(watchedEvent);
+    /// <summary>Hands an event over on the read thread: to the inline handler when there is one, else to <see cref="Events"/>.</summary>
+    internal void Write(WatchedEvent watchedEvent)
+    {
+        if (_onEvent is not null)
+        {
+            _onEvent(watchedEvent);
+        }
+        else
+        {
+            _events.Writer.TryWrite(watchedEvent);
+        }
+    }
 
     internal void Complete(Exception? exception) => _events.Writer.TryComplete(exception);
 }

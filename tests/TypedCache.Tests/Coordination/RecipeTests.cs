@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using TypedCache.Coordination;
 using TypedCache.Testing;
 using TypedCache.ZooKeeper;
@@ -94,7 +95,8 @@ public sealed class EventLogTests(ZooKeeperFixture fixture)
         Assert.Equal(-1, await readerLog.LatestSequenceAsync());
 
         long first = await log.AppendAsync([new("Product", "1"), new("Stock", "7:a"), new("Product", "2")]);
-        await using EventLogSubscription live = await readerLog.SubscribeAsync(-1);
+        var items = Channel.CreateUnbounded<EventLogItem>();
+        await using EventLogSubscription live = await readerLog.SubscribeAsync(-1, item => items.Writer.TryWrite(item));
         var appended = new List<long> { first };
         for (int i = 0; i < 20; i++)
         {
@@ -104,7 +106,7 @@ public sealed class EventLogTests(ZooKeeperFixture fixture)
         var received = new List<EventLogItem>();
         while (received.Count < appended.Count)
         {
-            received.Add(await live.Items.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+            received.Add(await items.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         }
 
         Assert.All(received, item => Assert.Equal(EventLogItemKind.Batch, item.Kind));

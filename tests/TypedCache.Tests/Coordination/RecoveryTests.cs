@@ -105,6 +105,43 @@ public sealed class RecoveryTests(ZooKeeperFixture fixture)
     }
 
     [Fact]
+    public async Task An_event_log_subscriber_whose_connection_drops_gets_every_batch_once_and_in_order()
+    {
+        (FaultyRelay relay, CoordinationRoot subscriberRoot, CoordinationRoot writerRoot) = await fixture.OpenRelayedAndDirectAsync();
+        var writer = new EventLog(writerRoot);
+        var appended = new List<long>();
+        int appendedCount = 0;
+        var received = new System.Collections.Concurrent.ConcurrentQueue<EventLogItem>();
+        using var enough = new CancellationTokenSource();
+
+        // Appends go on while the subscriber starts (events land during its first catch-up) and across every drop, so
+        // some are created while its connection is down and the first event it hears of afterwards is newer than them.
+        Task appending = Task.Run(async () =>
+        {
+            for (int i = 0; !enough.IsCancellationRequested; i++)
+            {
+                appended.Add(await writer.AppendAsync([new("Product", i.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
+                Interlocked.Increment(ref appendedCount);
+            }
+        });
+        await Eventually.HoldsAsync(() => Volatile.Read(ref appendedCount) > 5, "the first appends");
+        await using EventLogSubscription subscription = await new EventLog(subscriberRoot).SubscribeAsync(-1, received.Enqueue);
+        foreach (int round in (int[])[1, 2, 3, 4])
+        {
+            int before = Volatile.Read(ref appendedCount);
+            relay.DropConnections();
+            await Eventually.HoldsAsync(() => Volatile.Read(ref appendedCount) > before + 20 && received.Count > before, $"appends and items after drop {round}");
+        }
+
+        await enough.CancelAsync();
+        await appending;
+        await Eventually.HoldsAsync(() => received.Count >= appended.Count, "every item");
+        Assert.All(received, item => Assert.Equal(EventLogItemKind.Batch, item.Kind));
+        Assert.Equal(appended, received.Select(item => item.Sequence));
+        Assert.Equal(appended[^1], subscription.LastSequence);
+    }
+
+    [Fact]
     public async Task Leadership_waits_end_when_the_latch_is_disposed_and_a_new_wait_is_in_place_before_a_term_ends()
     {
         string rootPath = ZooKeeperFixture.NewRoot();

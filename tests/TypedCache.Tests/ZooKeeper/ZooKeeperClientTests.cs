@@ -202,6 +202,38 @@ public sealed class ZooKeeperClientTests(StandaloneZooKeeperFixture fixture) : I
     }
 
     [Fact]
+    public async Task Inline_watch_events_and_read_thread_reads_are_handled_on_the_read_thread_in_order()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string What, string? Thread)>();
+        var read = new List<Task>();
+        await using PersistentWatch watch = await _client.AddInlineWatchAsync(_root + "/inline", AddWatchMode.PersistentRecursive, e =>
+        {
+            seen.Enqueue((e.Type + " " + e.Path, Thread.CurrentThread.Name));
+            if (e.Type == WatchEventType.NodeCreated)
+            {
+                read.Add(ReadAsync(e.Path));
+            }
+        }, CancellationToken.None);
+
+        await _client.CreateAsync(_root + "/inline", "0"u8.ToArray());
+        await _client.CreateAsync(_root + "/inline/a", "1"u8.ToArray());
+        await _client.SetDataAsync(_root + "/inline/a", "2"u8.ToArray());
+        await Task.WhenAll(read).WaitAsync(Deadline);
+
+        Assert.Equal(
+            ["NodeCreated " + _root + "/inline", "read 0", "NodeCreated " + _root + "/inline/a", "read 1", "NodeDataChanged " + _root + "/inline/a"],
+            seen.Select(s => s.What));
+        Assert.All(seen, s => Assert.StartsWith("TypedCache.ZooKeeper ", s.Thread, StringComparison.Ordinal));
+        Assert.False(watch.Events.TryRead(out _));
+
+        async Task ReadAsync(string path)
+        {
+            NodeData node = await _client.GetDataOnReadThreadAsync(path).ConfigureAwait(false);
+            seen.Enqueue(("read " + Encoding.ASCII.GetString(node.Data), Thread.CurrentThread.Name));
+        }
+    }
+
+    [Fact]
     public async Task Persistent_watch_stays_armed_and_is_removed_on_dispose()
     {
         await _client.CreateAsync(_root + "/pw", default);

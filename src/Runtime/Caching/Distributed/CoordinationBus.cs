@@ -16,6 +16,11 @@ internal delegate void RemoteKeyHandler(string type, ReadOnlySpan<byte> keyParts
 /// past <see cref="DistributedCacheOptions.InvalidationQueueCapacity"/> a key invalidation becomes a bump of its
 /// type, which invalidates more but never less) and sends them, in order, when it returns.
 /// </summary>
+/// <remarks>
+/// No linger on either side. An invalidation queued while nothing is being sent is written to ZooKeeper on the
+/// caller's thread at once; those queued while a write is in flight go together in the next event. Remote events are
+/// handed to the engine on the ZooKeeper client's read thread (see <see cref="EventLogSubscription"/>).
+/// </remarks>
 internal sealed class CoordinationBus : IAsyncDisposable
 {
     private const int MaxKeysPerEvent = 1000;
@@ -29,10 +34,13 @@ internal sealed class CoordinationBus : IAsyncDisposable
     private readonly EventLog _log;
     private readonly VersionCounters _counters;
     private readonly LinkedList<Pending> _queue = new();
-    private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private readonly List<IAsyncDisposable> _owned = [];
+
+    /// <summary>True while a sender runs (under the queue's lock); <see cref="_sender"/> is that sender.</summary>
+    private bool _sending;
+    private Task _sender = Task.CompletedTask;
 
     private CoordinationBus(ZooKeeperClient client, CoordinationRoot root, DistributedCacheOptions options, TimeProvider time)
     {
@@ -69,7 +77,8 @@ internal sealed class CoordinationBus : IAsyncDisposable
         RemoteKeyHandler onKey,
         Action onMissed,
         Action<VersionKind, string, long> onVersion,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IEventLogTrace? trace = null)
     {
         var giveUp = DateTime.UtcNow + StartRetryWindow;
         var retry = FirstRetry;
@@ -103,14 +112,12 @@ internal sealed class CoordinationBus : IAsyncDisposable
                 }
 
                 var after = await bus._log.LatestSequenceAsync(cancellationToken).ConfigureAwait(false);
-                var subscription = await bus._log.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
+                var subscription = await bus._log.SubscribeAsync(after, item => OnItem(item, onKey, onMissed), trace, cancellationToken).ConfigureAwait(false);
                 bus._owned.Add(subscription);
                 var latch = LeaderLatch.Start(root, Guid.NewGuid().ToString("N"));
                 bus._owned.Add(latch);
                 bus._owned.Add(EventLogPruner.Start(latch, bus._log, EventLogRetention.Default, TimeSpan.FromMinutes(1)));
                 bus._loops.Add(Task.Run(() => FollowVersionsAsync(versions, onVersion), CancellationToken.None));
-                bus._loops.Add(Task.Run(() => FollowEventsAsync(subscription, onKey, onMissed), CancellationToken.None));
-                bus._loops.Add(Task.Run(bus.SendAsync, CancellationToken.None));
                 return bus;
             }
             catch
@@ -141,7 +148,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
             _queue.AddLast(pending);
         }
 
-        _signal.Release();
+        SendIfIdle();
         return WaitSentAsync(pending, cancellationToken);
     }
 
@@ -155,7 +162,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
             _queue.AddLast(pending);
         }
 
-        _signal.Release();
+        SendIfIdle();
         return WaitSentAsync(pending, cancellationToken);
     }
 
@@ -192,7 +199,13 @@ internal sealed class CoordinationBus : IAsyncDisposable
             await _owned[i].DisposeAsync().ConfigureAwait(false);
         }
 
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        Task sender;
+        lock (_queue)
+        {
+            sender = _sender;
+        }
+
+        await Task.WhenAll([.. _loops, sender]).ConfigureAwait(false);
         await _client.DisposeAsync().ConfigureAwait(false);
         lock (_queue)
         {
@@ -225,89 +238,137 @@ internal sealed class CoordinationBus : IAsyncDisposable
         }
     }
 
-    private static async Task FollowEventsAsync(EventLogSubscription subscription, RemoteKeyHandler onKey, Action onMissed)
+    /// <summary>Hands one event-log item to the engine (on the ZooKeeper read thread for live events: no allocation per key).</summary>
+    private static void OnItem(EventLogItem item, RemoteKeyHandler onKey, Action onMissed)
     {
-        await foreach (var item in subscription.Items.ReadAllAsync().ConfigureAwait(false))
+        if (item.Kind == EventLogItemKind.Missed)
         {
-            if (item.Kind == EventLogItemKind.Missed)
+            onMissed();
+            return;
+        }
+
+        Span<byte> buffer = stackalloc byte[256];
+        foreach (var key in item.Keys)
+        {
+            var bytes = key.Key.Length <= buffer.Length ? buffer : new byte[key.Key.Length];
+            onKey(key.Type, bytes[..Encoding.ASCII.GetBytes(key.Key, bytes)]);
+        }
+    }
+
+    /// <summary>Starts a sender when none runs; it writes the queue's head on this thread before it first waits.</summary>
+    private void SendIfIdle()
+    {
+        if (Volatile.Read(ref _sending))
+        {
+            return; // the running sender takes the new item with its next batch
+        }
+
+        // The sender outlives this caller: it must not carry the caller's async-local state into later batches.
+        using (ExecutionContext.SuppressFlow())
+        {
+            Task<Task> sender;
+            lock (_queue)
             {
-                onMissed();
-                continue;
+                if (_sending || _stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                _sending = true;
+                sender = new Task<Task>(SendAsync);
+                _sender = sender.Unwrap();
             }
 
-            foreach (var key in item.Keys)
+            sender.RunSynchronously(TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Sends the queue in order until it is empty: consecutive key invalidations as one event, bumps one by one; retries
+    /// with backoff while ZooKeeper is away (the queue holds what arrives meanwhile).
+    /// </summary>
+    private async Task SendAsync()
+    {
+        var retry = FirstRetry;
+        while (true)
+        {
+            List<Pending> batch;
+            lock (_queue)
             {
-                onKey(key.Type, Encoding.ASCII.GetBytes(key.Key));
+                batch = _stop.IsCancellationRequested ? [] : Next();
+                if (batch.Count == 0)
+                {
+                    _sending = false;
+                    return;
+                }
+            }
+
+            try
+            {
+                if (batch[0].Kind == PendingKind.Key)
+                {
+                    await _log.AppendAsync([.. batch.Select(p => new KeyInvalidation(p.Name, p.Key!))], _stop.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    var kind = batch[0].Kind == PendingKind.TypeBump ? VersionKind.Type : VersionKind.Tag;
+                    var version = await _counters.BumpAsync(kind, batch[0].Name, _stop.Token).ConfigureAwait(false);
+                    if (batch[0].Local is { } local)
+                    {
+                        DistributedCacheEngine.RaiseTo(local, version);
+                    }
+                }
+
+                Dequeue(batch, null);
+                retry = FirstRetry;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (KeeperException)
+            {
+                try
+                {
+                    await Task.Delay(retry, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
+            }
+#pragma warning disable CA1031 // Anything but ZooKeeper being away (a corrupt version node) fails these callers, not the queue.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Dequeue(batch, ex);
             }
         }
     }
 
-    /// <summary>Sends the queue in order: consecutive key invalidations as one event, bumps one by one; retries while ZooKeeper is away.</summary>
-    private async Task SendAsync()
+    /// <summary>Removes a sent (or failed) batch from the queue and completes its callers.</summary>
+    private void Dequeue(List<Pending> batch, Exception? failure)
     {
-        var retry = FirstRetry;
-        while (!_stop.IsCancellationRequested)
+        lock (_queue)
         {
-            try
+            foreach (var sent in batch)
             {
-                await _signal.WaitAsync(_stop.Token).ConfigureAwait(false);
+                _queue.Remove(sent);
             }
-            catch (OperationCanceledException)
+        }
+
+        foreach (var sent in batch)
+        {
+            if (failure is null)
             {
-                return;
+                CacheTelemetry.InvalidationSent(sent.Kind == PendingKind.TagBump ? null : sent.Name, sent.QueuedAt);
+                sent.Sent.TrySetResult();
             }
-
-            while (!_stop.IsCancellationRequested && Next() is { Count: > 0 } batch)
+            else
             {
-                try
-                {
-                    if (batch[0].Kind == PendingKind.Key)
-                    {
-                        await _log.AppendAsync([.. batch.Select(p => new KeyInvalidation(p.Name, p.Key!))], _stop.Token).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        var kind = batch[0].Kind == PendingKind.TypeBump ? VersionKind.Type : VersionKind.Tag;
-                        var version = await _counters.BumpAsync(kind, batch[0].Name, _stop.Token).ConfigureAwait(false);
-                        if (batch[0].Local is { } local)
-                        {
-                            DistributedCacheEngine.RaiseTo(local, version);
-                        }
-                    }
-
-                    lock (_queue)
-                    {
-                        foreach (var sent in batch)
-                        {
-                            _queue.Remove(sent);
-                        }
-                    }
-
-                    foreach (var sent in batch)
-                    {
-                        CacheTelemetry.InvalidationSent(sent.Kind == PendingKind.TagBump ? null : sent.Name, sent.QueuedAt);
-                        sent.Sent.TrySetResult();
-                    }
-
-                    retry = FirstRetry;
-                }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (KeeperException)
-                {
-                    try
-                    {
-                        await Task.Delay(retry, _stop.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-
-                    retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
-                }
+                sent.Sent.TrySetException(failure);
             }
         }
     }

@@ -30,9 +30,15 @@ internal abstract class ZooKeeperRequest(string chroot, string? path)
     protected string Strip(string serverPath) => ZooKeeperConnectString.StripChroot(Chroot, serverPath);
 }
 
-internal abstract class ZooKeeperRequest<T>(string chroot, string? path) : ZooKeeperRequest(chroot, path)
+/// <param name="chroot">The client's chroot.</param>
+/// <param name="path">The caller's path.</param>
+/// <param name="completeOnReadThread">
+/// Run the task's continuations where the reply is read (the connection's read thread) instead of on the thread pool:
+/// one thread hop fewer, for short non-blocking continuations only.
+/// </param>
+internal abstract class ZooKeeperRequest<T>(string chroot, string? path, bool completeOnReadThread = false) : ZooKeeperRequest(chroot, path)
 {
-    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<T> _completion = new(completeOnReadThread ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task<T> Task => _completion.Task;
 
@@ -127,7 +133,8 @@ internal sealed class DeleteRequest(string chroot, string path, int version) : E
 }
 
 /// <summary>exists, getData and getChildren2: a path, a watch flag, and a watch registered when the reply allows it.</summary>
-internal abstract class WatchingReadRequest<T>(string chroot, string path, ZooKeeperWatches? watches, WatchKind kind) : ZooKeeperRequest<T>(chroot, path)
+internal abstract class WatchingReadRequest<T>(string chroot, string path, ZooKeeperWatches? watches, WatchKind kind, bool completeOnReadThread = false)
+    : ZooKeeperRequest<T>(chroot, path, completeOnReadThread)
 {
     public TaskCompletionSource<WatchedEvent>? Watch { get; } =
         watches is null ? null : new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -171,8 +178,8 @@ internal sealed class ExistsRequest(string chroot, string path, ZooKeeperWatches
     }
 }
 
-internal sealed class GetDataRequest(string chroot, string path, ZooKeeperWatches? watches)
-    : WatchingReadRequest<NodeData>(chroot, path, watches, WatchKind.Data)
+internal sealed class GetDataRequest(string chroot, string path, ZooKeeperWatches? watches, bool completeOnReadThread = false)
+    : WatchingReadRequest<NodeData>(chroot, path, watches, WatchKind.Data, completeOnReadThread)
 {
     public override int OpCode => Protocol.OpCode.GetData;
 
