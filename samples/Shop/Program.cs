@@ -20,9 +20,10 @@ switch (args.FirstOrDefault())
         Console.WriteLine($"created {options.Get("db")}");
         return 0;
     case "service" or "admin":
+        // The ring comes from the memcached servers registered in ZooKeeper, or from --memcached when given.
         var cacheOptions = new CacheContextOptionsBuilder<ShopCache>()
             .UseZooKeeper(options.Get("zookeeper"), options.Get("root"))
-            .UseMemcached()
+            .UseMemcached(options.Find("memcached")?.Split(',') ?? [])
             .UseLocalCache(10_000)
             .Options;
         using (var metrics = new ShopMetrics())
@@ -57,6 +58,7 @@ internal sealed class Options
         return options;
     }
 
-    public string Get(string name) =>
-        _values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"Missing --{name}.");
+    public string Get(string name) => Find(name) ?? throw new ArgumentException($"Missing --{name}.");
+
+    public string? Find(string name) => _values.GetValueOrDefault(name);
 }

@@ -65,11 +65,12 @@ public sealed class ShopProcess : IAsyncDisposable
     /// <param name="database">The SQLite file.</param>
     /// <param name="zooKeeper">The ZooKeeper connect string.</param>
     /// <param name="root">The cache's ZooKeeper root.</param>
+    /// <param name="memcached">The memcached servers (<c>host:port</c>, comma-separated), or null for the ones registered in ZooKeeper.</param>
     /// <param name="cancellationToken">Cancels the wait; the process is killed.</param>
     /// <returns>The ready process.</returns>
-    public static async Task<ShopProcess> StartAsync(string mode, string name, string database, string zooKeeper, string root, CancellationToken cancellationToken)
+    public static async Task<ShopProcess> StartAsync(string mode, string name, string database, string zooKeeper, string root, string? memcached, CancellationToken cancellationToken)
     {
-        var shop = Start(mode, ["--name", name, "--db", database, "--zookeeper", zooKeeper, "--root", root]);
+        var shop = Start(mode, ["--name", name, "--db", database, "--zookeeper", zooKeeper, "--root", root, .. memcached is null ? Array.Empty<string>() : ["--memcached", memcached]]);
         try
         {
             var line = await shop.ReadLineAsync(cancellationToken);
