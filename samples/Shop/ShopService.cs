@@ -13,7 +13,7 @@ namespace Shop;
 /// </summary>
 /// <remarks>
 /// Service commands: <c>product ID</c> (read through the cache; the reply says whether the database was asked),
-/// <c>peek ID</c> (the cache only), <c>stock WAREHOUSE SKU</c>, <c>stampede ID CALLERS</c> (concurrent reads of one key),
+/// <c>peek ID</c> (the cache only), <c>key ID</c> (the product's memcached key), <c>stock WAREHOUSE SKU</c>, <c>stampede ID CALLERS</c> (concurrent reads of one key),
 /// <c>sell WAREHOUSE SKU HOLDMS</c> (under the stock's lock: read the database, sell one, save, hold the lock HOLDMS to show
 /// another seller waiting), <c>watch ID PRICE TIMEOUTMS</c> (reads until the price is seen; the reply has the time),
 /// <c>metrics</c>. Admin commands: <c>price ID PRICE</c> (saved through EF Core; returns once SaveChangesAsync has),
@@ -49,6 +49,7 @@ internal sealed class ShopService(string name, bool admin, ShopCache cache, DbCo
     {
         ("product", false) => ProductAsync(Int(words[1]), ct),
         ("peek", false) => PeekAsync(Int(words[1]), ct),
+        ("key", false) => Task.FromResult($"ok key={cache.Products.KeyFor(Int(words[1]))}"),
         ("stock", false) => StockAsync(Int(words[1]), words[2], ct),
         ("stampede", false) => StampedeAsync(Int(words[1]), Int(words[2]), ct),
         ("sell", false) => SellAsync(Int(words[1]), words[2], TimeSpan.FromMilliseconds(Int(words[3])), ct),
