@@ -41,6 +41,18 @@ internal sealed class ShopMetrics : IDisposable
         Interlocked.Add(ref _readTicks, time.Ticks);
     }
 
+    /// <summary>Forgets everything counted so far (the warm-up's work).</summary>
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _reads, 0);
+        Interlocked.Exchange(ref _readTicks, 0);
+        Interlocked.Exchange(ref _loads, 0);
+        Interlocked.Exchange(ref _saves, 0);
+        Interlocked.Exchange(ref _locks, 0);
+        Interlocked.Exchange(ref _lockWaitTicks, 0);
+        _meter.Clear();
+    }
+
     public void DatabaseLoad() => Interlocked.Increment(ref _loads);
 
     public void Saved() => Interlocked.Increment(ref _saves);

@@ -44,6 +44,9 @@ public sealed class ShopProcess : IAsyncDisposable
     /// <summary>The PID.</summary>
     public int ProcessId { get; }
 
+    /// <summary>How long the process took to warm up (connections, the JIT compiler, EF Core's model) before it was ready.</summary>
+    public TimeSpan WarmUp { get; private set; }
+
     /// <summary>True once the process has exited.</summary>
     public bool HasExited => _process.HasExited;
 
@@ -74,8 +77,9 @@ public sealed class ShopProcess : IAsyncDisposable
         try
         {
             var line = await shop.ReadLineAsync(cancellationToken);
-            if (line != $"ready {name}")
+            if (!line.StartsWith($"ready {name} ", StringComparison.Ordinal))
                 throw new InvalidOperationException($"shop {mode} {name} did not start: {line} {shop.Errors()}");
+            shop.WarmUp = TimeSpan.FromMilliseconds(new Reply(line).Number("warm_ms"));
             return shop;
         }
         catch
