@@ -128,19 +128,28 @@ public sealed class ShopProcess : IAsyncDisposable
             }
         }
 
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await WaitOrKillAsync(_process, TimeSpan.FromSeconds(5));
+        _process.Dispose();
+        _exchange.Dispose();
+    }
+
+    /// <summary>Waits up to <paramref name="grace"/> for <paramref name="process"/> to exit, then kills it by its PID and waits until it is gone.</summary>
+    /// <param name="process">A process this program started.</param>
+    /// <param name="grace">How long it may take to exit on its own.</param>
+    /// <returns>A task that completes when the process is gone.</returns>
+    public static async Task WaitOrKillAsync(Process process, TimeSpan grace)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        using var timeout = new CancellationTokenSource(grace);
         try
         {
-            await _process.WaitForExitAsync(grace.Token);
+            await process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
+            process.Kill();
+            await process.WaitForExitAsync(CancellationToken.None);
         }
-
-        _process.Dispose();
-        _exchange.Dispose();
     }
 
     private static ShopProcess Start(string mode, string[] arguments)
