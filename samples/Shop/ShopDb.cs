@@ -60,9 +60,9 @@ public sealed class ShopDb(DbContextOptions<ShopDb> options) : DbContext(options
         new DbContextOptionsBuilder<ShopDb>()
             .UseSqlite($"Data Source={path}")
             .AddTypedCacheInvalidation(cache, map => map
-                .Entity<ProductRow, int>(row => row.Id, (cache, id, ct) => cache.Products.InvalidateAsync(id, ct))
-                .Entity<StockRow, (int WarehouseId, string Sku)>(
-                    row => (row.WarehouseId, row.Sku), (cache, key, ct) => cache.Stock.InvalidateAsync(key.WarehouseId, key.Sku, ct)))
+                .Entity<ProductRow>(e => e.Invalidates(row => row.Id, (cache, id, ct) => cache.Products.InvalidateAsync(id, ct)))
+                .Entity<StockRow>(e => e.Invalidates(
+                    row => (row.WarehouseId, row.Sku), (cache, key, ct) => cache.Stock.InvalidateAsync(key.WarehouseId, key.Sku, ct))))
             .Options;
 
     /// <summary>Creates the database at <paramref name="path"/> afresh with 100 products and their stock.</summary>

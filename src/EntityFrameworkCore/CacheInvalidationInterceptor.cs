@@ -160,12 +160,12 @@ public sealed class CacheInvalidationInterceptor<TContext> : ISaveChangesInterce
             object? original = null;
             foreach (var entity in _entities)
             {
-                if (entity.KeyOf(entry.Entity) is null)
+                if (!entity.Maps(entry.Entity))
                     continue;
                 if (entry.State is not EntityState.Added)
                 {
                     original ??= entry.OriginalValues.ToObject();
-                    state.Saving.Keys.Add(entity.KeyOf(original)!);
+                    state.Saving.Keys.Add(entity.KeyOf(original));
                 }
 
                 if (entry.State is not EntityState.Deleted)
@@ -181,7 +181,7 @@ public sealed class CacheInvalidationInterceptor<TContext> : ISaveChangesInterce
             return null;
         var keys = state.Saving.Keys;
         foreach (var (entity, saved) in state.Saving.Entities)
-            keys.Add(entity.KeyOf(saved)!);
+            keys.Add(entity.KeyOf(saved));
         if (keys.Count == 0)
             return null;
         var saving = state.Saving.Take();

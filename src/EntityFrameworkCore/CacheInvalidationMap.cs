@@ -7,9 +7,9 @@ namespace TypedCache.EntityFrameworkCore;
 /// <typeparam name="TContext">The application's <see cref="CacheContext"/>.</typeparam>
 /// <example>
 /// <code>
-/// map.Entity&lt;ProductRow, int&gt;(row =&gt; row.Id, (cache, id, ct) =&gt; cache.Products.InvalidateAsync(id, ct))
-///    .Entity&lt;StockRow, (int, string)&gt;(row =&gt; (row.WarehouseId, row.Sku),
-///                                       (cache, key, ct) =&gt; cache.Stock.InvalidateAsync(key.Item1, key.Item2, ct));
+/// map.Entity&lt;ProductRow&gt;(e =&gt; e.Invalidates(row =&gt; row.Id, (cache, id, ct) =&gt; cache.Products.InvalidateAsync(id, ct)))
+///    .Entity&lt;StockRow&gt;(e =&gt; e.Invalidates(row =&gt; (row.WarehouseId, row.Sku),
+///                                            (cache, key, ct) =&gt; cache.Stock.InvalidateAsync(key.WarehouseId, key.Sku, ct)));
 /// </code>
 /// </example>
 public sealed class CacheInvalidationMap<TContext>
@@ -23,19 +23,40 @@ public sealed class CacheInvalidationMap<TContext>
 
     internal IReadOnlyList<IEntityInvalidation<TContext>> Entities => _entities;
 
-    /// <summary>
-    /// Maps an entity type to the cached records it feeds. An entity of type <typeparamref name="TEntity"/> (or derived
-    /// from it) that is saved invalidates the record of its key; a modified entity invalidates the key of its original
-    /// values too, so a changed key property does not leave the old record behind. Keys are invalidated once per
-    /// commit however many entities share them. Call it again to map an entity to more than one cached type.
-    /// </summary>
+    /// <summary>Declares the cached records that entities of type <typeparamref name="TEntity"/> (or derived from it) feed.</summary>
     /// <typeparam name="TEntity">The EF Core entity type.</typeparam>
-    /// <typeparam name="TKey">The cache key an entity feeds: a value, or a tuple of the parts of a composite key; compared with <see cref="EqualityComparer{T}.Default"/>.</typeparam>
+    /// <param name="configure">Declares them with <see cref="EntityInvalidationBuilder{TContext, TEntity}.Invalidates"/>.</param>
+    /// <returns>This map.</returns>
+    public CacheInvalidationMap<TContext> Entity<TEntity>(Action<EntityInvalidationBuilder<TContext, TEntity>> configure)
+        where TEntity : class
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(new EntityInvalidationBuilder<TContext, TEntity>(_entities));
+        return this;
+    }
+}
+
+/// <summary>Declares the cached records one entity type feeds; see <see cref="CacheInvalidationMap{TContext}.Entity"/>.</summary>
+/// <typeparam name="TContext">The application's <see cref="CacheContext"/>.</typeparam>
+/// <typeparam name="TEntity">The EF Core entity type.</typeparam>
+public sealed class EntityInvalidationBuilder<TContext, TEntity>
+    where TContext : CacheContext
+    where TEntity : class
+{
+    private readonly List<IEntityInvalidation<TContext>> _entities;
+
+    internal EntityInvalidationBuilder(List<IEntityInvalidation<TContext>> entities) => _entities = entities;
+
+    /// <summary>
+    /// A saved entity invalidates the record of its key; a modified entity invalidates the key of its original values
+    /// too, so a changed key property does not leave the old record behind. Keys are invalidated once per commit however
+    /// many entities share them. Call it again for each further cached type the entity feeds.
+    /// </summary>
+    /// <typeparam name="TKey">The cache key: a value, or a tuple of the parts of a composite key; compared with <see cref="EqualityComparer{T}.Default"/>.</typeparam>
     /// <param name="key">Reads the cache key from an entity; it sees the entity after the save, with store-generated keys set.</param>
     /// <param name="invalidate">Invalidates the record of one key, typically through a repository's <c>InvalidateAsync</c>.</param>
-    /// <returns>This map.</returns>
-    public CacheInvalidationMap<TContext> Entity<TEntity, TKey>(Func<TEntity, TKey> key, Func<TContext, TKey, CancellationToken, ValueTask> invalidate)
-        where TEntity : class
+    /// <returns>This builder.</returns>
+    public EntityInvalidationBuilder<TContext, TEntity> Invalidates<TKey>(Func<TEntity, TKey> key, Func<TContext, TKey, CancellationToken, ValueTask> invalidate)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(invalidate);

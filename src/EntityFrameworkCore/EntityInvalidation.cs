@@ -4,8 +4,11 @@ namespace TypedCache.EntityFrameworkCore;
 internal interface IEntityInvalidation<TContext>
     where TContext : CacheContext
 {
-    /// <summary>The cache key of <paramref name="entity"/>, or <see langword="null"/> when the mapping is for another entity type.</summary>
-    PendingInvalidation<TContext>? KeyOf(object entity);
+    /// <summary>Whether <paramref name="entity"/> is of the mapped entity type.</summary>
+    bool Maps(object entity);
+
+    /// <summary>The cache key of <paramref name="entity"/>, which <see cref="Maps"/> accepted.</summary>
+    PendingInvalidation<TContext> KeyOf(object entity);
 }
 
 /// <summary>One cache key to invalidate; equal keys of the same mapping are invalidated once.</summary>
@@ -21,8 +24,9 @@ internal sealed class EntityInvalidation<TContext, TEntity, TKey>(
     where TContext : CacheContext
     where TEntity : class
 {
-    public PendingInvalidation<TContext>? KeyOf(object entity) =>
-        entity is TEntity typed ? new Key(this, key(typed)) : null;
+    public bool Maps(object entity) => entity is TEntity;
+
+    public PendingInvalidation<TContext> KeyOf(object entity) => new Key(this, key((TEntity)entity));
 
     private sealed record Key(EntityInvalidation<TContext, TEntity, TKey> Mapping, TKey Value) : PendingInvalidation<TContext>
     {

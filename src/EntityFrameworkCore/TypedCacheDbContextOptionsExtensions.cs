@@ -17,7 +17,7 @@ public static class TypedCacheDbContextOptionsExtensions
     /// <example>
     /// <code>
     /// options.UseSqlite(connectionString).AddTypedCacheInvalidation(cache, map =&gt; map
-    ///     .Entity&lt;ProductRow, int&gt;(row =&gt; row.Id, (cache, id, ct) =&gt; cache.Products.InvalidateAsync(id, ct)));
+    ///     .Entity&lt;ProductRow&gt;(e =&gt; e.Invalidates(row =&gt; row.Id, (cache, id, ct) =&gt; cache.Products.InvalidateAsync(id, ct))));
     /// </code>
     /// </example>
     public static DbContextOptionsBuilder AddTypedCacheInvalidation<TContext>(

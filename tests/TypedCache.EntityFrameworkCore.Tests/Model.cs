@@ -68,6 +68,6 @@ public static class TestMapping
         db.Products.Where(p => ids.Contains(p.Id)).Select(p => new Product(p.Id, p.Name, p.Price)));
 
     public static void Map(CacheInvalidationMap<TestCache> map) => map
-        .Entity<ProductRow, int>(row => row.Id, (cache, id, ct) => cache.Products.InvalidateAsync(id, ct))
-        .Entity<StockRow, (int WarehouseId, string Sku)>(row => (row.WarehouseId, row.Sku), (cache, key, ct) => cache.Stock.InvalidateAsync(key.WarehouseId, key.Sku, ct));
+        .Entity<ProductRow>(e => e.Invalidates(row => row.Id, (cache, id, ct) => cache.Products.InvalidateAsync(id, ct)))
+        .Entity<StockRow>(e => e.Invalidates(row => (row.WarehouseId, row.Sku), (cache, key, ct) => cache.Stock.InvalidateAsync(key.WarehouseId, key.Sku, ct)));
 }
