@@ -47,7 +47,7 @@ internal sealed class Tour(DemoCluster cluster, List<(string Step, string Result
             });
             Say($"The database ({cluster.Database}) holds 100 products and their stock. Three processes of the Shop sample run now, each with its own cache client");
             Say($"(its own ZooKeeper session, its own in-process level L1, the shared memcached ring L2): service A (PID {serviceA.ProcessId}), service B (PID {serviceB.ProcessId}) and the admin (PID {admin.ProcessId}). Ready in {Ms(time.Elapsed)}.");
-            Say($"Each first warmed up on product 100 (connections, .NET's JIT compiler, EF Core's model: {Ms(serviceA.WarmUp)}, {Ms(serviceB.WarmUp)}, {Ms(admin.WarmUp)}), so that the timings below are the cache's.");
+            Say($"Each first warmed up on products 91 to 100 (connections, .NET's JIT compiler, EF Core's model: {Ms(serviceA.WarmUp)}, {Ms(serviceB.WarmUp)}, {Ms(admin.WarmUp)}), so that the timings below are the cache's.");
             return "2 services + 1 admin, SQLite via EF Core";
         });
 
