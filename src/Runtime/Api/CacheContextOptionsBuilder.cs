@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TypedCache.Caching;
 using TypedCache.Caching.InMemory;
 
@@ -14,10 +16,11 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
 {
     private string _keyPrefix = "tc";
     private TimeProvider _timeProvider = TimeProvider.System;
+    private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private Func<CacheContextOptions, ICacheEngine>? _engineFactory;
 
     /// <summary>The options as configured so far.</summary>
-    public CacheContextOptions<TContext> Options => new(_keyPrefix, _timeProvider, _engineFactory);
+    public CacheContextOptions<TContext> Options => new(_keyPrefix, _timeProvider, _loggerFactory, _engineFactory);
 
     /// <summary>
     /// Keeps every entry in this process: no servers, for tests and local development. Entries expire by their
@@ -45,6 +48,16 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
+        return this;
+    }
+
+    /// <summary>Sets where the engine and its connections log. Default: <c>NullLoggerFactory.Instance</c> (nothing is logged).</summary>
+    /// <param name="loggerFactory">The logger factory; keys and values are never logged.</param>
+    /// <returns>This builder.</returns>
+    public CacheContextOptionsBuilder<TContext> UseLoggerFactory(ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _loggerFactory = loggerFactory;
         return this;
     }
 

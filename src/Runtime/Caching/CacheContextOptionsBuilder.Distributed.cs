@@ -42,9 +42,10 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
     /// <param name="connectString">The ensemble, <c>host:port[,host:port...]</c>.</param>
     /// <param name="root">The root path shared by every service of one cache, e.g. <c>/typedcache/shop</c>.</param>
     /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The connect string or the root is not valid.</exception>
     public CacheContextOptionsBuilder<TContext> UseZooKeeper(string connectString, string root)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectString);
+        ZooKeeper.ZooKeeperConnectString.Parse(connectString);
         ZooKeeper.ZooKeeperPath.Validate(root, nameof(root));
         _distributed.ZooKeeper = new ZooKeeperSettings(connectString, root);
         return UseDistributed();

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using TypedCache.Coordination;
+using TypedCache.Diagnostics;
 using TypedCache.ZooKeeper;
 
 namespace TypedCache.Caching.Distributed;
@@ -87,7 +89,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
 
         async Task<CoordinationBus> StartOnceAsync()
         {
-            var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true }, cancellationToken).ConfigureAwait(false);
+            var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = settings.ConnectString, RenewSessionOnExpiry = true, Logger = settings.Logger }, cancellationToken).ConfigureAwait(false);
             CoordinationBus? bus = null;
             try
             {
@@ -283,6 +285,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
 
                     foreach (var sent in batch)
                     {
+                        CacheTelemetry.InvalidationSent(sent.Kind == PendingKind.TagBump ? null : sent.Name, sent.QueuedAt);
                         sent.Sent.TrySetResult();
                     }
 
@@ -352,5 +355,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
         public StrongBox<long>? Local { get; } = local;
 
         public TaskCompletionSource Sent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long QueuedAt { get; } = Stopwatch.GetTimestamp();
     }
 }

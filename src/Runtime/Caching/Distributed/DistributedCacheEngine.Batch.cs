@@ -1,4 +1,5 @@
 using TypedCache.Cluster;
+using TypedCache.Diagnostics;
 
 namespace TypedCache.Caching.Distributed;
 
@@ -27,7 +28,9 @@ internal sealed partial class DistributedCacheEngine
                 continue;
             }
 
-            if (store.TryGetLocal(key, now, out var value))
+            var hit = store.TryGetLocal(key, now, out var value);
+            CacheTelemetry.L1Read(type.Name, hit);
+            if (hit)
             {
                 results[key] = value!;
             }
@@ -87,6 +90,7 @@ internal sealed partial class DistributedCacheEngine
     {
         var stamps = keys.Select(key => store.Capture(key)).ToArray();
         var memcachedKeys = keys.Select(key => (ReadOnlyMemory<byte>)store.MemcachedKey(key)).ToArray();
+        using var activity = CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name);
         using var batch = await Cluster.GetManyAsync(memcachedKeys, default, cancellationToken).ConfigureAwait(false);
         var now = NowMs();
         for (var i = 0; i < keys.Count; i++)
@@ -135,6 +139,7 @@ internal sealed partial class DistributedCacheEngine
             var stamps = mine.Select(m => store.Capture(m.Key)).ToArray();
             var memcachedKeys = mine.Select(m => store.MemcachedKey(m.Key)).ToArray();
             var reads = new L2Read<T>[mine.Count];
+            using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
             using (var batch = await Cluster.GetManyAsync([.. memcachedKeys.Select(k => (ReadOnlyMemory<byte>)k)], LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false))
             {
                 for (var i = 0; i < reads.Length; i++)
@@ -149,6 +154,7 @@ internal sealed partial class DistributedCacheEngine
             for (var i = 0; i < reads.Length; i++)
             {
                 var read = reads[i];
+                CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
                 if (read.State == L2State.Fresh)
                 {
                     store.PutLocal(mine[i].Key, read.Value!, stamps[i], LocalExpiry(store.Type, now), read.LogicalExpiryMs);
@@ -160,6 +166,7 @@ internal sealed partial class DistributedCacheEngine
                 }
                 else if (read.State == L2State.Stale)
                 {
+                    CacheTelemetry.Stale(store.Type.Name, "lease");
                     Complete(i, read.Value);
                 }
                 else
@@ -170,6 +177,7 @@ internal sealed partial class DistributedCacheEngine
 
             if (waiting.Count > 0)
             {
+                CacheTelemetry.LeaseWait(store.Type.Name, waiting.Count);
                 var waited = await Task.WhenAll(waiting.Select(i => WaitForLeaseHolderAsync(store, memcachedKeys[i], cancellationToken).AsTask())).ConfigureAwait(false);
                 for (var w = 0; w < waiting.Count; w++)
                 {
@@ -194,10 +202,12 @@ internal sealed partial class DistributedCacheEngine
             IEnumerable<T> loaded;
             try
             {
+                using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
                 loaded = await loader([.. toLoad.Select(l => mine[l.Index].Key)], state, cancellationToken).ConfigureAwait(false) ?? [];
             }
             catch (Exception exception) when (exception is not OperationCanceledException && toLoad.All(l => reads[l.Index].Value is not null))
             {
+                CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
                 foreach (var (i, target) in toLoad)
                 {
                     Complete(i, await ServeStaleAsync(store, mine[i].Key, stamps[i], target, reads[i]).ConfigureAwait(false));

@@ -1,4 +1,5 @@
 using TypedCache.Cluster;
+using TypedCache.Diagnostics;
 using TypedCache.Memcached;
 
 namespace TypedCache.Caching.Distributed;
@@ -93,6 +94,7 @@ internal sealed partial class DistributedCacheEngine
         var stamp = store.Capture(key);
         var memcachedKey = store.MemcachedKey(key);
         var read = await ReadL2Async(store, memcachedKey, LeaseOptionsFor(store.Type), keepStale: true, cancellationToken).ConfigureAwait(false);
+        CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
         if (read.State == L2State.Fresh)
         {
             store.PutLocal(key, read.Value!, stamp, LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
@@ -113,9 +115,11 @@ internal sealed partial class DistributedCacheEngine
 
         if (read.State == L2State.Stale)
         {
+            CacheTelemetry.Stale(store.Type.Name, "lease");
             return read.Value;
         }
 
+        CacheTelemetry.LeaseWait(store.Type.Name);
         var waited = await WaitForLeaseHolderAsync(store, memcachedKey, cancellationToken).ConfigureAwait(false);
         if (waited is not null)
         {
@@ -158,6 +162,7 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
+        using var activity = CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name);
         var reply = await Cluster.GetAsync(memcachedKey, options, cancellationToken).ConfigureAwait(false);
         if (!reply.IsAvailable)
         {
@@ -196,6 +201,7 @@ internal sealed partial class DistributedCacheEngine
             }
         }
 
+        CacheTelemetry.L2Read(store.Type.Name, state == L2State.Fresh);
         return new L2Read<T>(state, state == L2State.Unusable ? null : value, logicalExpiry, result.Cas, result.Found, result.Won, result.LeaseTaken, Available: true, envelope);
     }
 
@@ -220,6 +226,7 @@ internal sealed partial class DistributedCacheEngine
         T? value;
         try
         {
+            using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
             var pending = loader(key, state, cancellationToken);
             if (timeout == Timeout.InfiniteTimeSpan || pending.IsCompleted)
             {
@@ -231,6 +238,7 @@ internal sealed partial class DistributedCacheEngine
                 if (!await CompletesWithinAsync(loading, timeout, cancellationToken).ConfigureAwait(false))
                 {
                     _ = StoreWhenLoadedAsync(loading, store, key, stamp, target);
+                    CacheTelemetry.Stale(store.Type.Name, "timeout", served: stale.Value is not null);
                     return stale.Value ?? throw new TimeoutException(
                         $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
                 }
@@ -240,6 +248,7 @@ internal sealed partial class DistributedCacheEngine
         }
         catch (Exception exception) when (stale.Value is not null && exception is not OperationCanceledException)
         {
+            CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
             return await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false);
         }
 
@@ -276,6 +285,7 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
+        CacheTelemetry.Stale(store.Type.Name, "fail_safe");
         var now = NowMs();
         var windowEnd = stale.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds;
         store.PutLocal(key, stale.Value!, stamp, Math.Min(now + (long)_options.FailSafeThrottle.TotalMilliseconds, windowEnd), stale.LogicalExpiryMs);
@@ -316,6 +326,7 @@ internal sealed partial class DistributedCacheEngine
     {
         try
         {
+            using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
             var value = await loader(key, state, _disposed.Token).ConfigureAwait(false);
             await StoreAsync(store, key, stamp, new L2Target(memcachedKey, cas, Write: true), value, CancellationToken.None).ConfigureAwait(false);
         }

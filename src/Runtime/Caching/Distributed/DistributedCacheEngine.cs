@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using TypedCache.Cluster;
+using TypedCache.Diagnostics;
 using TypedCache.Memcached;
 
 namespace TypedCache.Caching.Distributed;
@@ -49,6 +50,7 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         _options.Validate();
         _time = context.TimeProvider;
         _prefix = context.KeyPrefix;
+        _telemetry = new EngineTelemetry(context);
         if (settings.Nodes.Count > 0)
         {
             _cluster = MemcachedCluster.Create(settings.Nodes, settings.ClusterOptions);
@@ -77,9 +79,11 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         var store = Store(type);
         if (store.TryGetLocal(key, NowMs(), out var value))
         {
+            CacheTelemetry.L1Read(type.Name, hit: true);
             return new ValueTask<T?>(value);
         }
 
+        CacheTelemetry.L1Read(type.Name, hit: false);
         cancellationToken.ThrowIfCancellationRequested();
         return loader is null ? ReadAsync(store, key, cancellationToken) : SingleFlightAsync(store, key, state, loader, cancellationToken);
     }
@@ -149,6 +153,7 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The lock timeout must be positive, zero or infinite.");
         }
 
+        using var waiting = CacheTelemetry.StartLockWait(type.Name);
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var bus = _bus ?? throw new InvalidOperationException(
             $"Locking a {type.Name} key needs ZooKeeper: configure the context with UseZooKeeper(connectString, root).");
@@ -171,6 +176,8 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         {
             // A failed start already reached every caller; disposal releases what did start.
         }
+
+        _telemetry.Detach();
 
         if (_bus is not null)
         {
@@ -239,16 +246,18 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
     {
         if (zooKeeper is not null)
         {
-            var bus = await CoordinationBus.StartAsync(zooKeeper, _options, _time, OnRemoteKey, OnMissedEvents, OnVersion, _disposed.Token).ConfigureAwait(false);
+            var bus = await CoordinationBus.StartAsync(zooKeeper with { Logger = _telemetry.ZooKeeperLogger }, _options, _time, OnRemoteKey, OnMissedEvents, OnVersion, _disposed.Token).ConfigureAwait(false);
             _bus = bus;
             _cluster ??= await MemcachedCluster.StartAsync(bus.Root, clusterOptions, _disposed.Token).ConfigureAwait(false);
         }
 
+        _telemetry.Attach(_cluster!, _bus?.Root.Client);
         await _cluster!.WaitForConnectionsAsync(clusterOptions.NodeOptions.ConnectTimeout, _disposed.Token).ConfigureAwait(false);
     }
 
     private void OnRemoteKey(string type, ReadOnlySpan<byte> keyParts)
     {
+        CacheTelemetry.InvalidationReceived(type);
         if (_storesByName.TryGetValue(type, out var store))
         {
             store.InvalidateLocal(keyParts);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TypedCache.Cluster;
 
 namespace TypedCache.Caching.Distributed;
@@ -45,4 +47,8 @@ internal sealed class DistributedCacheSettings
 /// <summary>The ZooKeeper ensemble and root of <c>UseZooKeeper</c>.</summary>
 /// <param name="ConnectString">The ensemble, <c>host:port,host:port</c>.</param>
 /// <param name="Root">The TypedCache root path, e.g. <c>/typedcache/shop</c>.</param>
-internal sealed record ZooKeeperSettings(string ConnectString, string Root);
+internal sealed record ZooKeeperSettings(string ConnectString, string Root)
+{
+    /// <summary>The ZooKeeper client's logger. Default: nothing is logged.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+}
