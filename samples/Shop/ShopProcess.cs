@@ -224,6 +224,11 @@ public sealed class Reply
     /// <param name="key">Its key.</param>
     public string this[string key] => _values.TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"The reply '{Line}' has no {key}.");
 
+    /// <summary>A value as text, or null when the reply has none.</summary>
+    /// <param name="key">Its key.</param>
+    /// <returns>The value, or null.</returns>
+    public string? Find(string key) => _values.GetValueOrDefault(key);
+
     /// <summary>A value as a number.</summary>
     /// <param name="key">Its key.</param>
     /// <returns>The number.</returns>
