@@ -1,18 +1,28 @@
+using Shop;
 using TypedCache.Testing;
 
 namespace Demo;
 
-/// <summary>The servers of the demo: three memcached servers, a three-member ZooKeeper ensemble, a registrar per memcached.</summary>
+/// <summary>
+/// The processes of the demo: three memcached servers, a three-member ZooKeeper ensemble, a registrar per memcached, and
+/// the shop (its database in a temporary directory, two services and an admin).
+/// </summary>
 internal sealed class DemoCluster : IAsyncDisposable
 {
     public const string Root = "/typedcache/demo";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("typedcache-demo-");
 
     public List<MemcachedServer> Memcached { get; } = [];
 
     public ZooKeeperEnsemble? ZooKeeper { get; private set; }
 
     public List<Registrar> Registrars { get; } = [];
+
+    public List<ShopProcess> Shop { get; } = [];
+
+    /// <summary>The shop's SQLite database, in a directory removed at the end.</summary>
+    public string Database => Path.Combine(_directory.FullName, "shop.db");
 
     public TypedCacheTool Tool => new(ZooKeeper!.ConnectString, Root);
 
@@ -53,14 +63,40 @@ internal sealed class DemoCluster : IAsyncDisposable
             await registrar.WaitForLineAsync("registered ", 1, Deadline, cancellationToken);
     }
 
-    /// <summary>Stops every process by its PID: registrars first (they remove their znodes), then memcached, then ZooKeeper.</summary>
+    /// <summary>Starts the shop's services A and B and its admin, at once, and waits until all three are connected.</summary>
+    public async Task<(ShopProcess A, ShopProcess B, ShopProcess Admin)> StartShopAsync(CancellationToken cancellationToken)
+    {
+        var starting = new[] { ("service", "A"), ("service", "B"), ("admin", "admin") }
+            .Select(p => ShopProcess.StartAsync(p.Item1, p.Item2, Database, ZooKeeper!.ConnectString, Root, null, cancellationToken))
+            .ToList();
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        finally
+        {
+            // What did start is stopped by DisposeAsync, also when another failed or Ctrl+C came.
+            Shop.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            ProcessIds.AddRange(Shop.Select(s => s.ProcessId));
+        }
+
+        return (Shop[0], Shop[1], Shop[2]);
+    }
+
+    /// <summary>
+    /// Stops every process by its PID: the shop first, then the registrars (they remove their znodes), then memcached,
+    /// then ZooKeeper; removes the shop's database.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (var shop in Shop)
+            await shop.DisposeAsync();
         foreach (var registrar in Registrars)
             await registrar.DisposeAsync();
         foreach (var server in Memcached)
             await server.DisposeAsync();
         if (ZooKeeper is not null)
             await ZooKeeper.DisposeAsync();
+        _directory.Delete(recursive: true);
     }
 }

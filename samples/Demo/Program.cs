@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Demo;
 using Spectre.Console;
-using TypedCache;
 
-// The TypedCache demo: a real cluster on this machine, two services sharing one cache, and what happens when
+// The TypedCache demo: a real cluster on this machine, the Shop sample (two services and an admin), and what happens when
 // servers die. Every process it starts is stopped by its PID at the end, also on Ctrl+C or SIGTERM.
 using var interrupted = new CancellationTokenSource();
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
@@ -34,7 +33,7 @@ finally
     var stopping = Stopwatch.StartNew();
     await cluster.DisposeAsync();
     var left = cluster.ProcessIds.Where(IsAlive).ToList();
-    AnsiConsole.Write(new Rule("[bold]6. Stop everything[/]").LeftJustified());
+    AnsiConsole.Write(new Rule("[bold]10. Stop everything[/]").LeftJustified());
     AnsiConsole.MarkupLine(left.Count == 0
         ? $"Stopped {cluster.ProcessIds.Count} processes by PID ({string.Join(", ", cluster.ProcessIds)}) in {Tour.Ms(stopping.Elapsed)}; none is left."
         : $"[red]Still running: {string.Join(", ", left)}[/]");

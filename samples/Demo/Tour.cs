@@ -1,16 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using Quickstart;
+using Shop;
 using Spectre.Console;
-using TypedCache;
 
 namespace Demo;
 
-/// <summary>The steps of the demo, each printed in plain words with its timing.</summary>
+/// <summary>
+/// The steps of the demo: the Shop sample's processes (two services and an admin) on a real cluster, each step printed
+/// in plain words with its timing.
+/// </summary>
 internal sealed class Tour(DemoCluster cluster, List<(string Step, string Result, TimeSpan Time)> summary)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private int _loads;
 
     public static string Ms(TimeSpan time) => time.TotalMilliseconds < 1
         ? string.Create(CultureInfo.InvariantCulture, $"{time.TotalMicroseconds:0} µs")
@@ -18,9 +19,10 @@ internal sealed class Tour(DemoCluster cluster, List<(string Step, string Result
 
     public async Task RunAsync(CancellationToken ct)
     {
-        AnsiConsole.Write(new Rule("[bold]TypedCache demo[/]"));
+        AnsiConsole.Write(new Rule("[bold]TypedCache demo: a shop on a real cluster[/]"));
         AnsiConsole.MarkupLine("TypedCache keeps typed .NET records in memcached, spread over servers by a hash ring whose members live in ZooKeeper;");
-        AnsiConsole.MarkupLine("ZooKeeper also carries invalidations between services and holds locks. Everything below runs for real on this machine.");
+        AnsiConsole.MarkupLine("ZooKeeper also carries invalidations between services and holds locks. Everything below runs for real on this machine:");
+        AnsiConsole.MarkupLine("a shop whose database (SQLite, through EF Core) is the source of truth, two shop services that read through the cache, and an admin.");
 
         await Step("1. Start a cluster", ct, async () =>
         {
@@ -30,108 +32,86 @@ internal sealed class Tour(DemoCluster cluster, List<(string Step, string Result
             var registrars = Stopwatch.StartNew();
             await AnsiConsole.Status().StartAsync("Starting a `typedcache register` per memcached...", _ => cluster.StartRegistrarsAsync(ct));
             Say($"A registrar per memcached (`typedcache register`) checks its server and lists it under {DemoCluster.Root}/nodes: done in {Ms(registrars.Elapsed)}.");
+            await Cli(ct, "nodes");
             return "3 memcached, 3 ZooKeeper, 3 registrars";
         });
 
-        await Step("2. The ring as the CLI sees it", ct, async () =>
-        {
-            await Cli(ct, "nodes");
-            await Cli(ct, "ring");
-            return "typedcache nodes, ring";
-        });
-
-        var builder = () => new CacheContextOptionsBuilder<ShopCache>()
-            .UseZooKeeper(cluster.ZooKeeper!.ConnectString, DemoCluster.Root)
-            .UseMemcached()
-            .UseLocalCache(1_000);
-        await using var serviceA = new ShopCache(builder().Options);
-        await using var serviceB = new ShopCache(builder().Options);
-        Say("Two services, A and B, each open their own CacheContext: their own ZooKeeper session, their own in-process level (L1), the same memcached ring (L2).");
-
-        await Step("3a. Miss, then hits", ct, async () =>
-        {
-            var miss = await Timed(() => serviceA.Products.GetOrLoadAsync(42, LoadProductAsync, ct));
-            Say($"A asks for product 42: not cached, so its loader (a 20 ms \"database\") runs: {miss.Value} in {Ms(miss.Time)} (with A's first connections), loader calls: {_loads}.");
-            var l1 = await Timed(() => serviceA.Products.GetOrLoadAsync(42, LoadProductAsync, ct));
-            Say($"A asks again: served from A's own memory (L1) in {Ms(l1.Time)}, loader calls: {_loads}.");
-            var l2 = await Timed(() => serviceB.Products.GetOrLoadAsync(42, LoadProductAsync, ct));
-            Say($"B asks: B has never seen it, so it reads memcached (L2) in {Ms(l2.Time)}, loader calls still {_loads}.");
-            Say($"The memcached key is {serviceA.Products.KeyFor(42)}; where it lives:");
-            await Cli(ct, "locate", serviceA.Products.KeyFor(42));
-            return $"miss {Ms(miss.Time)}, L1 hit {Ms(l1.Time)}, L2 hit {Ms(l2.Time)}, 1 loader call";
-        });
-
-        await Step("3b. Invalidate one key", ct, async () =>
+        ShopProcess serviceA = null!, serviceB = null!, admin = null!;
+        await Step("2. Start the shop", ct, async () =>
         {
             var time = Stopwatch.StartNew();
-            await serviceA.Products.InvalidateAsync(42, ct);
-            var sent = time.Elapsed;
-            await PollAsync(async () => await serviceB.Products.GetAsync(42, ct) is null, "B drops product 42", ct);
-            Say($"A invalidates product 42 ({Ms(sent)}); B stops serving the old value {Ms(time.Elapsed)} after A started (ZooKeeper told B to drop it from its L1).");
-            return $"seen by B after {Ms(time.Elapsed)}";
-        });
-
-        await Step("3c. Invalidate a whole type, then a tag", ct, async () =>
-        {
-            foreach (var id in Enumerable.Range(1, 5))
-                await serviceB.Products.GetOrLoadAsync(id, LoadProductAsync, ct);
-            var all = Stopwatch.StartNew();
-            await serviceA.Products.InvalidateAllAsync(ct);
-            await PollAsync(async () => await serviceB.Products.GetAsync(1, ct) is null, "B drops every product", ct);
-            var allSeen = all.Elapsed;
-            Say($"B caches products 1-5; A calls Products.InvalidateAllAsync() (one version number in ZooKeeper, no key is touched): B stops serving all of them after {Ms(allSeen)}.");
-            foreach (var id in Enumerable.Range(1, 5))
-                await serviceB.Products.GetOrLoadAsync(id, LoadProductAsync, ct);
-            var tag = Stopwatch.StartNew();
-            await serviceA.InvalidateTagAsync("catalog", ct);
-            await PollAsync(async () => await serviceB.Products.GetAsync(1, ct) is null, "B drops the catalog", ct);
-            var tagSeen = tag.Elapsed;
-            Say($"B loads them again; A calls InvalidateTagAsync(\"catalog\"): every type tagged \"catalog\" is gone in B after {Ms(tagSeen)}.");
-            return $"seen by B: type after {Ms(allSeen)}, tag after {Ms(tagSeen)}";
-        });
-
-        await Step("3d. A stampede", ct, async () =>
-        {
-            var before = _loads;
-            var time = Stopwatch.StartNew();
-            var calls = Enumerable.Range(0, 100).Select(i => (i % 2 == 0 ? serviceA : serviceB).Products.GetOrLoadAsync(7, LoadProductAsync, ct).AsTask());
-            var results = await Task.WhenAll(calls);
-            var loads = _loads - before;
-            Say($"100 callers, half in A and half in B, ask for product 7 at once: all get {results[0]} in {Ms(time.Elapsed)}, with {loads} loader call (a memcached lease lets one caller in the whole cluster load).");
-            return $"100 concurrent calls, {loads} loader call";
-        });
-
-        await Step("3e. A lock around a stock update", ct, async () =>
-        {
-            await serviceA.Stock.SetAsync(new Stock(1, "TEA-1", 10), ct);
-            var time = Stopwatch.StartNew();
-            var lockA = await serviceA.Stock.LockAsync(1, "TEA-1", TimeSpan.FromSeconds(10), ct);
-            var bWaits = Task.Run(async () =>
+            await AnsiConsole.Status().StartAsync("Creating the shop's database and starting its processes...", async _ =>
             {
-                var waited = Stopwatch.StartNew();
-                await using (await serviceB.Stock.LockAsync(1, "TEA-1", TimeSpan.FromSeconds(10), ct))
-                {
-                    var stock = await serviceB.Stock.GetAsync(1, "TEA-1", ct);
-                    await serviceB.Stock.SetAsync(stock! with { Quantity = stock.Quantity - 1 }, ct);
-                    return waited.Elapsed;
-                }
-            }, ct);
-            await using (lockA)
-            {
-                var stock = await serviceA.Stock.GetAsync(1, "TEA-1", ct);
-                await serviceA.Stock.SetAsync(stock! with { Quantity = stock.Quantity - 1 }, ct);
-                Say($"A holds the ZooKeeper lock on stock (1, TEA-1) and sells one: 10 -> 9. B wants to sell one too and waits (done yet: {bWaits.IsCompleted}).");
-            }
-
-            var bWaited = await bWaits;
-            await PollAsync(async () => (await serviceA.Stock.GetAsync(1, "TEA-1", ct))?.Quantity == 8, "A sees B's sale", ct);
-            Say($"A releases; B gets the lock after waiting {Ms(bWaited)}, reads 9 and sells one: both services now see 8 ({Ms(time.Elapsed)} in all).");
-            return $"B waited {Ms(bWaited)} for A; 10 -> 8, no sale lost";
+                await ShopProcess.CreateDatabaseAsync(cluster.Database, ct);
+                (serviceA, serviceB, admin) = await cluster.StartShopAsync(ct);
+            });
+            Say($"The database ({cluster.Database}) holds 100 products and their stock. Three processes of the Shop sample run now, each with its own cache client");
+            Say($"(its own ZooKeeper session, its own in-process level L1, the shared memcached ring L2): service A (PID {serviceA.ProcessId}), service B (PID {serviceB.ProcessId}) and the admin (PID {admin.ProcessId}). Ready in {Ms(time.Elapsed)}.");
+            Say($"Each first warmed up on products 91 to 100 (connections, .NET's JIT compiler, EF Core's model: {Ms(serviceA.WarmUp)}, {Ms(serviceB.WarmUp)}, {Ms(admin.WarmUp)}), so that the timings below are the cache's.");
+            return "2 services + 1 admin, SQLite via EF Core";
         });
 
-        await Step("4. A memcached server dies", ct, async () =>
+        await Step("3. Reads: database, L1, L2", ct, async () =>
         {
-            var key = serviceA.Products.KeyFor(42);
+            var cold = await serviceA.SendAsync("product 42", ct);
+            Say($"A asks for product 42 ({cold["name"]}, {cold["price"]}): not cached yet, so the loader reads SQLite through EF Core: {Ms(cold.Microseconds("us"))}; database asked: {Yes(cold)}.");
+            var l1 = await serviceA.SendAsync("product 42", ct);
+            Say($"A asks again: it is in A's own memory (L1): {Ms(l1.Microseconds("us"))}; database asked: {Yes(l1)}.");
+            var l2 = await serviceB.SendAsync("product 42", ct);
+            Say($"B asks: B never read it, but A's read stored it in memcached (L2), so B gets it from there: {Ms(l2.Microseconds("us"))}; database asked: {Yes(l2)}.");
+            var key = (await serviceA.SendAsync("key 42", ct))["key"];
+            Say($"Its memcached key is {key}; the ring says where it lives:");
+            await Cli(ct, "locate", key);
+            return $"database {Ms(cold.Microseconds("us"))}, L1 {Ms(l1.Microseconds("us"))}, L2 {Ms(l2.Microseconds("us"))}";
+        });
+
+        await Step("4. The admin changes a price", ct, async () =>
+        {
+            var watchA = serviceA.SendAsync("watch 42 5.25 10000", ct);
+            var watchB = serviceB.SendAsync("watch 42 5.25 10000", ct);
+            var saved = await admin.SendAsync("price 42 5.25", ct);
+            var began = saved.Time("saved") - saved.Microseconds("us");
+            var (a, b) = (await watchA, await watchB);
+            var lagA = a.Time("seen") - began;
+            var lagB = b.Time("seen") - began;
+            Say($"Both services keep reading product 42 (price 4.50, from their L1). The admin sets its price to 5.25 through EF Core: SaveChangesAsync returns in {Ms(saved.Microseconds("us"))},");
+            Say("and before it returns, TypedCache's EF Core interceptor has invalidated product 42: in memcached, and through ZooKeeper in every service's L1.");
+            Say($"A serves 5.25 {Ms(lagA)} after the save began, B {Ms(lagB)} after. No service was told about the database: the mapping ProductRow -> cache.Products did it.");
+            var rollback = await admin.SendAsync("price-rollback 42 9.99", ct);
+            var peek = await serviceB.SendAsync("peek 42", ct);
+            Say($"The admin saves 9.99 inside a transaction and rolls it back ({Ms(rollback.Microseconds("us"))}): nothing is invalidated, B still holds {peek["price"]} in its cache.");
+            return $"A saw it after {Ms(lagA)}, B after {Ms(lagB)}; rollback: nothing invalidated";
+        });
+
+        await Step("5. A stampede", ct, async () =>
+        {
+            var time = Stopwatch.StartNew();
+            var a = serviceA.SendAsync("stampede 7 50", ct);
+            var b = serviceB.SendAsync("stampede 7 50", ct);
+            var loads = (await a).Number("loads") + (await b).Number("loads");
+            Say($"100 readers, 50 in A and 50 in B, ask for product 7 at the same moment; nobody has it cached. They all get it in {Ms(time.Elapsed)},");
+            Say($"and the database was asked {loads} time(s): a memcached lease lets one reader in the whole cluster load it while the others wait for its value.");
+            return $"100 readers, {loads} database load(s)";
+        });
+
+        await Step("6. A lock around a stock update", ct, async () =>
+        {
+            var before = await serviceA.SendAsync("stock 1 TEA-1", ct);
+            var a = serviceA.SendAsync("sell 1 TEA-1 300", ct);
+            var b = serviceB.SendAsync("sell 1 TEA-1 300", ct);
+            var (soldA, soldB) = (await a, await b);
+            var (first, second) = soldA.Number("waited_ms") <= soldB.Number("waited_ms") ? (("A", soldA), ("B", soldB)) : (("B", soldB), ("A", soldA));
+            var afterA = await serviceA.SendAsync("stock 1 TEA-1", ct);
+            var afterB = await serviceB.SendAsync("stock 1 TEA-1", ct);
+            Say($"Stock of TEA-1 in warehouse 1: {before["quantity"]}. A and B each sell one at the same moment, under cache.Stock.LockAsync (a ZooKeeper lock on that key):");
+            Say($"{first.Item1} got the lock at once ({first.Item2["waited_ms"]} ms), sold one ({first.Item2["quantity"]} left) and kept the lock 300 ms; {second.Item1} waited {second.Item2["waited_ms"]} ms, then sold one ({second.Item2["quantity"]} left).");
+            Say($"Each sale was saved through EF Core, whose interceptor invalidated the cached stock: A now reads {afterA["quantity"]}, B reads {afterB["quantity"]}. No sale lost.");
+            return $"{second.Item1} waited {second.Item2["waited_ms"]} ms; {before["quantity"]} -> {afterA["quantity"]}";
+        });
+
+        await Step("7. A memcached server dies", ct, async () =>
+        {
+            var key = (await serviceA.SendAsync("key 42", ct))["key"];
             var where = (await cluster.Tool.RunAsync(["locate", key], ct)).Split('\n')[^1];
             var victimIndex = cluster.Memcached.FindIndex(m => where.Contains(m.Endpoint, StringComparison.Ordinal));
             var victim = cluster.Memcached[victimIndex];
@@ -139,81 +119,80 @@ internal sealed class Tour(DemoCluster cluster, List<(string Step, string Result
             var time = Stopwatch.StartNew();
             await victim.KillAsync();
             Say($"memcached {victim.Endpoint}, home of product 42, is killed (SIGKILL).");
-            var before = _loads;
             var failures = 0;
-            foreach (var id in Enumerable.Range(100, 30).Append(42))
+            var loads = 0;
+            foreach (var id in Enumerable.Range(60, 30).Append(42))
             {
                 try
                 {
-                    await serviceB.Products.GetOrLoadAsync(id, LoadProductAsync, ct);
+                    if ((await serviceB.SendAsync($"product {id}", ct)).Flag("database"))
+                        loads++;
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (InvalidOperationException)
                 {
                     failures++;
                 }
             }
 
-            Say($"B reads product 42 (its server is dead) and 30 products it never read, right away: {failures} exceptions; the loader served {_loads - before} of the 31 in {Ms(time.Elapsed)}.");
+            Say($"B reads product 42 and 30 products nobody read yet, right away: {failures} errors; the database served {loads} of the 31 in {Ms(time.Elapsed)} (B's L1 still had 42).");
             var gone = await registrar.WaitForLineAsync("unregistered ", 1, Deadline, ct);
-            Say($"Its registrar sees it go after {Ms(time.Elapsed)}: \"{gone}\". The ring shrinks:");
+            Say($"Its registrar sees it go after {Ms(time.Elapsed)}: \"{gone}\". The ring shrinks to 2:");
             await Cli(ct, "nodes");
             var restart = Stopwatch.StartNew();
             await victim.StartAsync(ct);
             cluster.ProcessIds.Add(victim.ProcessId);
             await registrar.WaitForLineAsync("registered ", 2, Deadline, ct);
-            Say($"memcached {victim.Endpoint} is started again (PID {victim.ProcessId}) and registered again after {Ms(restart.Elapsed)}.");
-            await Cli(ct, "nodes");
-            return $"{failures} exceptions, ring 3 -> 2 -> 3";
+            Say($"memcached {victim.Endpoint} is started again (PID {victim.ProcessId}, empty) and back in the ring after {Ms(restart.Elapsed)}.");
+            return $"{failures} errors, ring 3 -> 2 -> 3";
         });
 
-        await Step("5. The ZooKeeper leader dies", ct, async () =>
+        await Step("8. The ZooKeeper leader dies", ct, async () =>
         {
             var zooKeeper = cluster.ZooKeeper!;
-            await serviceB.Products.GetOrLoadAsync(42, LoadProductAsync, ct);
             var leader = await zooKeeper.WaitForLeaderAsync(Deadline, ct);
             var time = Stopwatch.StartNew();
             await zooKeeper.KillAsync(leader);
             Say($"ZooKeeper member {leader} ({zooKeeper.Endpoint(leader)}), the leader, is killed.");
-            await serviceA.Products.InvalidateAsync(42, ct);
-            await PollAsync(async () => await serviceB.Products.GetAsync(42, ct) is null, "B drops product 42 without the old leader", ct);
+            var watch = serviceA.SendAsync("watch 42 6.00 20000", ct);
+            await admin.SendAsync("price 42 6.00", ct);
+            await watch;
             var arrived = time.Elapsed;
-            Say($"A invalidates product 42 anyway; B drops it {Ms(arrived)} after the kill: the sessions moved to the other members.");
+            Say($"The admin changes the price of product 42 to 6.00 anyway; A serves 6.00 {Ms(arrived)} after the kill: the remaining members elected a new leader and the sessions moved on.");
             var newLeader = await zooKeeper.WaitForLeaderAsync(Deadline, ct);
             await zooKeeper.StartAsync(leader, ct);
             cluster.ProcessIds.Add(zooKeeper.ProcessId(leader));
             Say($"Member {newLeader} leads now; member {leader} is started again and rejoins as a follower ({Ms(time.Elapsed)}).");
-            return $"invalidation arrived {Ms(arrived)} after the kill";
+            return $"price change seen {Ms(arrived)} after the kill";
+        });
+
+        await Step("9. Metrics", ct, async () =>
+        {
+            (string Title, string Key)[] columns =
+            [
+                ("reads", "reads"), ("db loads", "database_loads"), ("L1 hits", "meter.typedcache.l1.hits"),
+                ("L2 hits", "meter.typedcache.l2.hits"), ("lease wins", "meter.typedcache.lease.wins"),
+                ("inval. sent", "meter.typedcache.invalidations.sent"), ("inval. got", "meter.typedcache.invalidations.received"),
+                ("lock wait ms", "lock_wait_ms"),
+            ];
+            var table = new Table().AddColumn("who");
+            foreach (var (title, _) in columns)
+                table.AddColumn(new TableColumn(title).RightAligned());
+            foreach (var process in (ShopProcess[])[serviceA, serviceB, admin])
+            {
+                var metrics = await process.SendAsync("metrics", ct);
+                table.AddRow([process.Name, .. columns.Select(c => metrics.Find(c.Key) ?? "-")]);
+            }
+
+            AnsiConsole.Write(table);
+            Say("Each process counts its reads, database loads and lock waits itself; the other columns come from TypedCache's own `TypedCache` meter (read with a MeterListener),");
+            Say("which also has lease waits, loader durations, invalidation lag, ring size and rebuilds, node up/down and the ZooKeeper state (the `metrics` command of a shop process prints them all).");
+            return "reads, loads, cache hits, invalidations per process";
         });
     }
 
+    private static string Yes(Reply reply) => reply.Flag("database") ? "yes" : "no";
+
     private static void Say(string text) => AnsiConsole.MarkupLine(Markup.Escape(text));
-
-    private static async Task<(T Value, TimeSpan Time)> Timed<T>(Func<ValueTask<T>> call)
-    {
-        var time = Stopwatch.StartNew();
-        var value = await call();
-        return (value, time.Elapsed);
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds; a timeout names what never happened.</summary>
-    private static async Task PollAsync(Func<Task<bool>> condition, string what, CancellationToken ct)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > Deadline)
-                throw new TimeoutException($"timed out after {Deadline.TotalSeconds} s waiting until {what}");
-            await Task.Yield();
-            ct.ThrowIfCancellationRequested();
-        }
-    }
-
-    private async ValueTask<Product?> LoadProductAsync(int id, CancellationToken ct)
-    {
-        Interlocked.Increment(ref _loads);
-        await Task.Delay(20, ct); // the "database"
-        return new Product(id, id == 42 ? "Green tea" : $"Tea #{id}", 4.50m);
-    }
 
     private async Task Cli(CancellationToken ct, params string[] arguments)
     {

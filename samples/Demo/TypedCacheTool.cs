@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Shop;
 
 namespace Demo;
 
@@ -103,17 +104,7 @@ internal sealed class Registrar : IAsyncDisposable
     {
         if (!_process.HasExited)
             _ = kill(ProcessId, 15);
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await _process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
-        }
-
+        await ShopProcess.WaitOrKillAsync(_process, TimeSpan.FromSeconds(5));
         _process.Dispose();
     }
 
