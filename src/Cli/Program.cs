@@ -16,6 +16,7 @@ root.Subcommands.Add(ClusterCommands.Stats());
 root.Subcommands.Add(RegisterCommand.Create());
 root.Subcommands.Add(LockCommand.Create());
 root.Subcommands.Add(ProxyCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using TypedCache.Load;
+using TypedCache.Load.Workers;
+
+// `TypedCache.Load worker {spec}` is a worker process started by a run; anything else is the bench command itself.
+if (args is ["worker", var spec])
+    return await Worker.RunAsync(WorkerSpec.Parse(spec));
+
+var memcached = new Option<string[]>("--memcached", "-m") { Description = "Running memcached servers host:port, comma-separated or repeated (needs --zookeeper).", AllowMultipleArgumentsPerToken = true };
+var zooKeeper = new Option<string?>("--zookeeper", "-z") { Description = "A running ZooKeeper ensemble host:port[,host:port...]; without it the run starts its own servers." };
+var root = BenchCommandLine.Create("typedcache-load", result =>
+    ([.. (result.GetValue(memcached) ?? []).SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))], result.GetValue(zooKeeper)));
+root.Options.Add(memcached);
+root.Options.Add(zooKeeper);
+return await root.Parse(args).InvokeAsync();
