@@ -7,6 +7,14 @@ internal abstract class Scenario
     public static IReadOnlyList<Scenario> All { get; } =
     [
         new SteadyScenario(),
+        new StampedeScenario(),
+        new NodeKillScenario(),
+        new NodeJoinScenario(),
+        new ZooKeeperLeaderKillScenario(),
+        new ZooKeeperDownScenario(),
+        new PartitionScenario(),
+        new StaleSetScenario(),
+        new LockStormScenario(),
     ];
 
     public abstract string Name { get; }

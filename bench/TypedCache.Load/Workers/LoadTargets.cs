@@ -25,23 +25,31 @@ internal static class LoadTargets
 
     public static ILoadTarget Create(WorkerSpec spec) => spec.Engine switch
     {
-        LoadEngine.TypedCache => new TypedTarget(TypedClients.Open(spec.ZooKeeper, spec.Root, spec.Memcached)),
-        LoadEngine.FusionCache => new FusionTarget(spec.Redis ?? throw new ArgumentException("FusionCache needs a Redis endpoint")),
-        LoadEngine.HybridCache => new HybridTarget(spec.Redis ?? throw new ArgumentException("HybridCache needs a Redis endpoint")),
+        LoadEngine.TypedCache => new TypedTarget(TypedClients.Open(spec.ZooKeeper, spec.Root, spec.Memcached, spec.LocalCacheMaxEntries), spec.LoaderDelayMilliseconds),
+        LoadEngine.FusionCache => new FusionTarget(spec.Redis ?? throw new ArgumentException("FusionCache needs a Redis endpoint"), spec.LoaderDelayMilliseconds),
+        LoadEngine.HybridCache => new HybridTarget(spec.Redis ?? throw new ArgumentException("HybridCache needs a Redis endpoint"), spec.LoaderDelayMilliseconds),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Engine, "unknown engine"),
     };
 
+    /// <summary>The loader of every target: the record at version 0, after the configured delay.</summary>
+    private static async ValueTask<Item> LoadAsync(int key, int delayMilliseconds, CancellationToken cancellationToken)
+    {
+        if (delayMilliseconds > 0)
+            await Task.Delay(delayMilliseconds, cancellationToken);
+        return Loaded(key);
+    }
+
     private static string KeyOf(int key) => "item:" + key.ToString(CultureInfo.InvariantCulture);
 
-    private sealed class TypedTarget(LoadCache cache) : ILoadTarget
+    private sealed class TypedTarget(LoadCache cache, int delay) : ILoadTarget
     {
         public async ValueTask<bool> ReadAsync(int key, CancellationToken cancellationToken)
         {
             bool loaded = false;
-            await cache.Items.GetOrLoadAsync(key, (id, _) =>
+            await cache.Items.GetOrLoadAsync(key, async (id, ct) =>
             {
                 loaded = true;
-                return ValueTask.FromResult<Item?>(Loaded(id));
+                return await LoadAsync(id, delay, ct);
             }, cancellationToken);
             return !loaded;
         }
@@ -58,17 +66,21 @@ internal static class LoadTargets
     {
         private static readonly FusionCacheEntryOptions Entry = new() { Duration = TimeSpan.FromHours(1) };
         private readonly FusionCache _cache = new(new FusionCacheOptions());
+        private readonly int _delay;
 
-        public FusionTarget(string redis) =>
+        public FusionTarget(string redis, int delay)
+        {
+            _delay = delay;
             _cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { Configuration = redis }), new JsonFusionSerializer());
+        }
 
         public async ValueTask<bool> ReadAsync(int key, CancellationToken cancellationToken)
         {
             bool loaded = false;
-            await _cache.GetOrSetAsync<Item>(KeyOf(key), (_, _) =>
+            await _cache.GetOrSetAsync<Item>(KeyOf(key), async (_, ct) =>
             {
                 loaded = true;
-                return Task.FromResult(Loaded(key));
+                return await LoadAsync(key, _delay, ct);
             }, Entry, cancellationToken);
             return !loaded;
         }
@@ -89,9 +101,11 @@ internal static class LoadTargets
     {
         private readonly ServiceProvider _services;
         private readonly HybridCache _cache;
+        private readonly int _delay;
 
-        public HybridTarget(string redis)
+        public HybridTarget(string redis, int delay)
         {
+            _delay = delay;
             var services = new ServiceCollection();
             services.AddStackExchangeRedisCache(o => o.Configuration = redis);
             services.AddHybridCache();
@@ -102,10 +116,10 @@ internal static class LoadTargets
         public async ValueTask<bool> ReadAsync(int key, CancellationToken cancellationToken)
         {
             bool loaded = false;
-            await _cache.GetOrCreateAsync(KeyOf(key), _ =>
+            await _cache.GetOrCreateAsync(KeyOf(key), async ct =>
             {
                 loaded = true;
-                return ValueTask.FromResult(Loaded(key));
+                return await LoadAsync(key, _delay, ct);
             }, cancellationToken: cancellationToken);
             return !loaded;
         }

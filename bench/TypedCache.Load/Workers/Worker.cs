@@ -20,7 +20,7 @@ internal static class Worker
         using (var warmup = new CancellationTokenSource(spec.WarmupMilliseconds))
         {
             await Task.WhenAll(Enumerable.Range(0, spec.Concurrency)
-                .Select(i => Task.Run(() => RunCallerAsync(target, spec, keys, new Random(-i), new Meter(), () => true, warmup.Token))));
+                .Select(i => Task.Run(() => RunCallerAsync(target, spec, keys, new Random(-i), new IntervalMeter(), () => true, warmup.Token))));
         }
         await output.WriteLineAsync("ready");
         await output.FlushAsync();
@@ -33,7 +33,7 @@ internal static class Worker
             await Console.In.ReadLineAsync();
             await stop.CancelAsync();
         });
-        var meter = new Meter();
+        var meter = new IntervalMeter();
         long budget = spec.MaxOperations;
         var callers = Enumerable.Range(0, spec.Concurrency)
             .Select(i => Task.Run(() => RunCallerAsync(target, spec, keys, new Random(spec.Seed * 7919 + i), meter, () => Interlocked.Decrement(ref budget) >= 0, stop.Token)))
@@ -52,7 +52,7 @@ internal static class Worker
         return 0;
     }
 
-    private static async Task RunCallerAsync(ILoadTarget target, WorkerSpec spec, ZipfKeys keys, Random random, Meter meter, Func<bool> take, CancellationToken stop)
+    private static async Task RunCallerAsync(ILoadTarget target, WorkerSpec spec, ZipfKeys keys, Random random, IntervalMeter meter, Func<bool> take, CancellationToken stop)
     {
         long version = 0;
         while (!stop.IsCancellationRequested && take())
@@ -83,52 +83,6 @@ internal static class Worker
             catch (Exception e)
             {
                 meter.Fail(e);
-            }
-        }
-    }
-
-    /// <summary>The figures of the current interval, taken and reset once per tick.</summary>
-    private sealed class Meter
-    {
-        private readonly Lock _gate = new();
-        private LatencyHistogram _latency = new();
-        private long _operations;
-        private long _reads;
-        private long _hits;
-        private long _errors;
-        private string? _error;
-
-        public void Record(long started, bool read, bool hit)
-        {
-            int bucket = LatencyHistogram.BucketOf(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
-            lock (_gate)
-            {
-                _latency.Add(bucket, 1);
-                _operations++;
-                if (read)
-                    _reads++;
-                if (hit)
-                    _hits++;
-            }
-        }
-
-        public void Fail(Exception e)
-        {
-            lock (_gate)
-            {
-                _errors++;
-                _error ??= $"{e.GetType().Name}: {e.Message}";
-            }
-        }
-
-        public WorkerTick Take()
-        {
-            lock (_gate)
-            {
-                var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _operations, _reads, _hits, _errors, _latency.ToSparse(), _error);
-                _latency = new LatencyHistogram();
-                (_operations, _reads, _hits, _errors, _error) = (0, 0, 0, 0, null);
-                return tick;
             }
         }
     }

@@ -30,6 +30,12 @@ internal sealed record WorkerSpec
 
     public int Keys { get; init; } = 10_000;
 
+    /// <summary>TypedCache's in-process level per type; 0 turns it off.</summary>
+    public int LocalCacheMaxEntries { get; init; } = 10_000;
+
+    /// <summary>How long each loader call takes (a database read).</summary>
+    public int LoaderDelayMilliseconds { get; init; }
+
     public double ZipfExponent { get; init; } = 0.99;
 
     public OperationMix Mix { get; init; } = new(90, 5, 5);
