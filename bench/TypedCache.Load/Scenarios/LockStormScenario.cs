@@ -44,7 +44,7 @@ internal sealed class LockStormScenario : Scenario
                         long started = Stopwatch.GetTimestamp();
                         try
                         {
-                            await using (await service.Items.LockAsync(FirstKey + k, TimeSpan.FromSeconds(10), CancellationToken.None))
+                            await using (await service.Items.LockAsync(FirstKey + k, TimeSpan.FromSeconds(10), stop.Token))
                             {
                                 meter.Record(started, read: false, hit: false);
                                 Interlocked.Increment(ref acquisitions);
@@ -57,6 +57,10 @@ internal sealed class LockStormScenario : Scenario
                         catch (TimeoutException)
                         {
                             Interlocked.Increment(ref timeouts);
+                        }
+                        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                        {
+                            return;
                         }
                         catch (Exception e)
                         {

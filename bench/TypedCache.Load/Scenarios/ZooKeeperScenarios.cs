@@ -158,8 +158,8 @@ internal sealed class ZooKeeperDownScenario : InvalidationFaultScenario
         result.Mark(timeline, "ZooKeeper down");
         context.Progress.Note("zk-down: killed every ZooKeeper member");
         await context.UntilAsync(timeline, context.FaultAt * 2);
-        for (int member = 0; member < ensemble.Count; member++)
-            await context.Cluster.RestartZooKeeperAsync(member, context.CancellationToken);
+        // Together: a member reports itself serving only once a quorum is up.
+        await Task.WhenAll(Enumerable.Range(0, ensemble.Count).Select(member => context.Cluster.RestartZooKeeperAsync(member, context.CancellationToken)));
         long healed = Now();
         result.Mark(timeline, "ZooKeeper back");
         var clock = Stopwatch.StartNew();
