@@ -12,7 +12,10 @@ namespace TypedCache.Load;
 /// </summary>
 internal static class BenchCommandLine
 {
-    public static Command Create(string name, Func<ParseResult, (IReadOnlyList<string> Memcached, string? ZooKeeper)> servers)
+    /// <param name="name">The command's name.</param>
+    /// <param name="servers">Reads the given memcached servers and ZooKeeper ensemble (none: the run starts its own).</param>
+    /// <param name="parseDuration">Parses <c>--duration</c>: the typedcache tool's parser of 500ms, 5s, 2m.</param>
+    public static Command Create(string name, Func<ParseResult, (IReadOnlyList<string> Memcached, string? ZooKeeper)> servers, Func<ArgumentResult, TimeSpan> parseDuration)
     {
         var scenario = new Option<string[]>("--scenario", "-s")
         {
@@ -20,7 +23,7 @@ internal static class BenchCommandLine
             DefaultValueFactory = _ => ["steady"],
             AllowMultipleArgumentsPerToken = true,
         };
-        var duration = new Option<TimeSpan>("--duration", "-d") { Description = "How long each scenario's load runs, e.g. 10s or 1m.", DefaultValueFactory = _ => TimeSpan.FromSeconds(60), CustomParser = ParseDuration };
+        var duration = new Option<TimeSpan>("--duration", "-d") { Description = "How long each scenario's load runs, e.g. 10s or 1m.", DefaultValueFactory = _ => TimeSpan.FromSeconds(60), CustomParser = parseDuration };
         var workers = new Option<int>("--workers", "-w") { Description = "Worker processes.", DefaultValueFactory = _ => 2 };
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Concurrent callers in each worker.", DefaultValueFactory = _ => 16 };
         var keys = new Option<int>("--keys", "-k") { Description = "Distinct keys.", DefaultValueFactory = _ => 10_000 };
@@ -59,7 +62,8 @@ internal static class BenchCommandLine
                 OutputDirectory = result.GetValue(output) ?? Path.Combine("artifacts", "bench", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
                 Log = Console.IsOutputRedirected ? Console.Out : null,
             };
-            return await RunAsync(settings, "typedcache bench " + string.Join(' ', result.Tokens.Select(t => t.Value)), cancellationToken);
+            string tool = name == "bench" ? "typedcache" : "dotnet run -c Release --project bench/TypedCache.Load --";
+            return await RunAsync(settings, $"{tool} {string.Join(' ', result.Tokens.Select(t => t.Value))}", cancellationToken);
         });
         return command;
     }
@@ -76,7 +80,16 @@ internal static class BenchCommandLine
         {
             return Usage(e.Message);
         }
-        var run = await BenchRunner.RunAsync(settings, commandLine, cancellationToken);
+        BenchRun run;
+        try
+        {
+            run = await BenchRunner.RunAsync(settings, commandLine, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("typedcache bench: interrupted");
+            return 130;
+        }
         foreach (var result in run.Results)
         {
             string verdict = result.SkippedBecause is not null ? "skipped" : result.Passed ? "pass" : "FAIL";
@@ -90,22 +103,6 @@ internal static class BenchCommandLine
     {
         Console.Error.WriteLine($"typedcache bench: {message}");
         return 2;
-    }
-
-    private static TimeSpan ParseDuration(ArgumentResult result)
-    {
-        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim() : "";
-        (string number, double unit) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') => (text[..^1], 1),
-            _ when text.EndsWith('m') => (text[..^1], 60),
-            _ => (text, 1),
-        };
-        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value))
-            return TimeSpan.FromSeconds(value * unit);
-        result.AddError($"--duration: '{text}' is not a duration such as 10s or 1m.");
-        return TimeSpan.Zero;
     }
 
     private static OperationMix ParseMix(ArgumentResult result)

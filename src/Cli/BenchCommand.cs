@@ -10,6 +10,8 @@ namespace TypedCache.Cli;
 internal static class BenchCommand
 {
     public static Command Create() =>
-        BenchCommandLine.Create("bench", result =>
-            ([.. (result.GetValue(CommonOptions.Memcached) ?? []).Select(n => n.Endpoint)], result.GetValue(CommonOptions.ZooKeeper)));
+        BenchCommandLine.Create(
+            "bench",
+            result => ([.. (result.GetValue(CommonOptions.Memcached) ?? []).Select(n => n.Endpoint)], result.GetValue(CommonOptions.ZooKeeper)),
+            CommonOptions.ParseDuration);
 }

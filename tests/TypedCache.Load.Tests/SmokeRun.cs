@@ -21,7 +21,7 @@ public sealed class SmokeRun : IAsyncLifetime
         var settings = new BenchSettings
         {
             Scenarios = ["all"],
-            Duration = TimeSpan.FromSeconds(3),
+            Duration = TimeSpan.FromSeconds(2),
             Warmup = TimeSpan.FromMilliseconds(300),
             Workers = 1,
             Concurrency = 4,

@@ -8,6 +8,7 @@ internal sealed class IntervalMeter
 {
     private readonly Lock _gate = new();
     private LatencyHistogram _latency = new();
+    private LatencyHistogram _writeLatency = new();
     private long _operations;
     private long _reads;
     private long _hits;
@@ -20,6 +21,8 @@ internal sealed class IntervalMeter
         lock (_gate)
         {
             _latency.Add(bucket, 1);
+            if (!read)
+                _writeLatency.Add(bucket, 1);
             _operations++;
             if (read)
                 _reads++;
@@ -41,8 +44,9 @@ internal sealed class IntervalMeter
     {
         lock (_gate)
         {
-            var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _operations, _reads, _hits, _errors, _latency.ToSparse(), _error);
+            var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _operations, _reads, _hits, _errors, _latency.ToSparse(), _writeLatency.ToSparse(), _error);
             _latency = new LatencyHistogram();
+            _writeLatency = new LatencyHistogram();
             (_operations, _reads, _hits, _errors, _error) = (0, 0, 0, 0, null);
             return tick;
         }

@@ -25,6 +25,7 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
     private readonly Lock _gate = new();
     private readonly SortedDictionary<int, TimelineBin> _bins = [];
     private readonly LatencyHistogram _total = new();
+    private readonly LatencyHistogram _writes = new();
     private readonly List<string> _errorMessages = [];
     private long _operations;
     private long _reads;
@@ -51,6 +52,7 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
             bin.Errors += tick.Errors;
             bin.Latency.Merge(tick.Latency);
             _total.Merge(tick.Latency);
+            _writes.Merge(tick.WriteLatency);
             _operations += tick.Operations;
             _reads += tick.Reads;
             _hits += tick.Hits;
@@ -67,7 +69,8 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
         {
             double seconds = Math.Max(0.001, Seconds(_lastTickAt));
             return new TimelineTotals(_operations, _reads, _hits, _errors, _operations / seconds,
-                _total.Percentile(0.50), _total.Percentile(0.90), _total.Percentile(0.99), _total.Percentile(0.999), [.. _errorMessages]);
+                _total.Percentile(0.50), _total.Percentile(0.90), _total.Percentile(0.99), _total.Percentile(0.999),
+                _writes.Percentile(0.50), _writes.Percentile(0.99), [.. _errorMessages]);
         }
     }
 
@@ -99,7 +102,8 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
 
 internal sealed record TimelinePoint(double Seconds, double OperationsPerSecond, double P50, double P99, long Errors);
 
-internal sealed record TimelineTotals(long Operations, long Reads, long Hits, long Errors, double OperationsPerSecond, double P50, double P90, double P99, double P999, IReadOnlyList<string> ErrorMessages)
+internal sealed record TimelineTotals(long Operations, long Reads, long Hits, long Errors, double OperationsPerSecond, double P50, double P90, double P99, double P999,
+    double WriteP50, double WriteP99, IReadOnlyList<string> ErrorMessages)
 {
     public double HitRatio => Reads == 0 ? 0 : (double)Hits / Reads;
 

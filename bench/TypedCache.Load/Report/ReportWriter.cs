@@ -49,12 +49,12 @@ internal static class ReportWriter
             if (result.Peers.Count > 1)
             {
                 var baseline = result.Peers[0].Totals;
-                text.AppendLine("| cache | throughput | p50 | p99 | hit ratio | throughput ratio (TypedCache / this) |").AppendLine("|---|---|---|---|---|---|");
+                text.AppendLine("| cache | throughput | p50 | p99 | writes and invalidations p50 / p99 | hit ratio | throughput ratio (TypedCache / this) |").AppendLine("|---|---|---|---|---|---|---|");
                 foreach (var peer in result.Peers)
                 {
                     var t = peer.Totals;
                     text.AppendLine(CultureInfo.InvariantCulture,
-                        $"| {peer.Name} | {ScenarioResult.Number(t.OperationsPerSecond)} ops/s | {ScenarioResult.Ms(t.P50)} | {ScenarioResult.Ms(t.P99)} | {ScenarioResult.Percent(t.HitRatio)} | {SteadyScenario.Ratio(baseline.OperationsPerSecond, t.OperationsPerSecond)} |");
+                        $"| {peer.Name} | {ScenarioResult.Number(t.OperationsPerSecond)} ops/s | {ScenarioResult.Ms(t.P50)} | {ScenarioResult.Ms(t.P99)} | {(t.Operations == t.Reads ? "-" : $"{ScenarioResult.Ms(t.WriteP50)} / {ScenarioResult.Ms(t.WriteP99)}")} | {ScenarioResult.Percent(t.HitRatio)} | {SteadyScenario.Ratio(baseline.OperationsPerSecond, t.OperationsPerSecond)} |");
                 }
                 text.AppendLine();
             }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using TypedCache.Load.Measure;
 
 namespace TypedCache.Load.Scenarios;
 
@@ -28,13 +27,10 @@ internal sealed class LockStormScenario : Scenario
         {
             var held = new int[Keys];
             long overlaps = 0, timeouts = 0, acquisitions = 0;
-            var timeline = new Timeline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            result.Timeline = timeline;
-            context.Progress.Track(Name, "TypedCache", timeline);
-            var meter = new IntervalMeter();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-            stop.CancelAfter(context.Duration);
-            await using (meter.FeedInto(timeline))
+            var load = new InProcessLoad(context, Name, "TypedCache");
+            var (meter, stop) = (load.Meter, load.Stop);
+            result.Timeline = load.Timeline;
+            await using (load)
             {
                 await Task.WhenAll(services.SelectMany((service, s) => Enumerable.Range(0, HoldersPerService).Select(h => Task.Run(async () =>
                 {
@@ -44,7 +40,7 @@ internal sealed class LockStormScenario : Scenario
                         long started = Stopwatch.GetTimestamp();
                         try
                         {
-                            await using (await service.Items.LockAsync(FirstKey + k, TimeSpan.FromSeconds(10), stop.Token))
+                            await using (await service.Items.LockAsync(FirstKey + k, TimeSpan.FromSeconds(10), stop))
                             {
                                 meter.Record(started, read: false, hit: false);
                                 Interlocked.Increment(ref acquisitions);
@@ -69,8 +65,7 @@ internal sealed class LockStormScenario : Scenario
                     }
                 }))));
             }
-            context.CancellationToken.ThrowIfCancellationRequested();
-            var totals = timeline.Totals();
+            var totals = load.Timeline.Totals();
             result.Verdicts.Add(new Verdict("overlaps", overlaps, 0, "times a holder found its key already held by another holder"));
             result.Verdicts.Add(new Verdict("lock errors", totals.Errors, 0, "lock calls that threw anything but a timeout"));
             result.Figure("acquisitions", ScenarioResult.Number(acquisitions));

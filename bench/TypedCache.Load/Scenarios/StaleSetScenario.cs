@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using TypedCache.Load.Measure;
 
 namespace TypedCache.Load.Scenarios;
 
@@ -32,13 +31,10 @@ internal sealed class StaleSetScenario : Scenario
         var readers = Enumerable.Range(0, ReaderServices).Select(_ => context.OpenClient(localCacheMaxEntries: 0)).ToList();
         try
         {
-            var timeline = new Timeline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            result.Timeline = timeline;
-            context.Progress.Track(Name, "TypedCache", timeline);
-            var meter = new IntervalMeter();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-            stop.CancelAfter(context.Duration);
-            await using (meter.FeedInto(timeline))
+            var load = new InProcessLoad(context, Name, "TypedCache");
+            var (meter, stop) = (load.Meter, load.Stop);
+            result.Timeline = load.Timeline;
+            await using (load)
             {
                 var writing = Task.Run(async () =>
                 {
@@ -94,8 +90,7 @@ internal sealed class StaleSetScenario : Scenario
                 })));
                 await Task.WhenAll([writing, .. reading]);
             }
-            context.CancellationToken.ThrowIfCancellationRequested();
-            var totals = timeline.Totals();
+            var totals = load.Timeline.Totals();
             result.Verdicts.Add(new Verdict("stale reads", stale, 0, "reads that started after the invalidation of version v returned and got a version below v"));
             result.Verdicts.Add(new Verdict("caller exceptions", totals.Errors, 0, "reads and invalidations that threw to their caller"));
             result.Figure("reads", ScenarioResult.Number(reads));

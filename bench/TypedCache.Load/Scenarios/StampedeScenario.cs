@@ -59,17 +59,14 @@ internal sealed class StampedeScenario : Scenario
                 services.Add(LoadTargets.Create(spec));
                 await services[^1].ReadAsync(FirstKey - 1, context.CancellationToken);
             }
-            var timeline = new Timeline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            context.Progress.Track("stampede", engine.ToString(), timeline);
-            var meter = new IntervalMeter();
             long loads = 0, extra = 0;
             int rounds = 0;
-            var clock = Stopwatch.StartNew();
-            await using (meter.FeedInto(timeline))
+            var load = new InProcessLoad(context, "stampede", engine.ToString());
+            var meter = load.Meter;
+            await using (load)
             {
-                while (clock.Elapsed < context.Duration && rounds < MaxRounds)
+                while (!load.Stop.IsCancellationRequested && rounds < MaxRounds)
                 {
-                    context.CancellationToken.ThrowIfCancellationRequested();
                     for (int key = FirstKey; key < FirstKey + HotKeys; key++)
                     {
                         foreach (var service in engine == LoadEngine.TypedCache ? services.Take(1) : services)
@@ -96,8 +93,7 @@ internal sealed class StampedeScenario : Scenario
                     extra += counts.Sum(c => Math.Max(0, c - 1));
                 }
             }
-            context.Progress.Track("stampede", "", null);
-            return (timeline, rounds == 0 ? 0 : (double)loads / (rounds * HotKeys), extra, rounds);
+            return (load.Timeline, rounds == 0 ? 0 : (double)loads / (rounds * HotKeys), extra, rounds);
         }
         finally
         {

@@ -75,5 +75,8 @@ internal sealed record OperationMix(int Read, int Write, int Invalidate)
     public override string ToString() => $"{Read}:{Write}:{Invalidate}";
 }
 
-/// <summary>One interval of one worker's figures, written as a <c>tick {json}</c> line.</summary>
-internal sealed record WorkerTick(long At, long Operations, long Reads, long Hits, long Errors, int[][] Latency, string? Error);
+/// <summary>
+/// One interval of one worker's figures, written as a <c>tick {json}</c> line: latencies of every operation, and of
+/// the writes and invalidations alone.
+/// </summary>
+internal sealed record WorkerTick(long At, long Operations, long Reads, long Hits, long Errors, int[][] Latency, int[][] WriteLatency, string? Error);
