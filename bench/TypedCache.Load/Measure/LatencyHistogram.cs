@@ -24,13 +24,6 @@ internal sealed class LatencyHistogram
         Count += count;
     }
 
-    public void Merge(LatencyHistogram other)
-    {
-        for (int i = 0; i < BucketCount; i++)
-            _counts[i] += other._counts[i];
-        Count += other.Count;
-    }
-
     public void Merge(IEnumerable<int[]> sparse)
     {
         foreach (var pair in sparse)

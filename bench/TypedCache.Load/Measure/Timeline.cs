@@ -106,7 +106,4 @@ internal sealed record TimelineTotals(long Operations, long Reads, long Hits, lo
     double WriteP50, double WriteP99, IReadOnlyList<string> ErrorMessages)
 {
     public double HitRatio => Reads == 0 ? 0 : (double)Hits / Reads;
-
-    /// <summary>Successful operations over all attempted ones.</summary>
-    public double Availability => Operations + Errors == 0 ? 1 : (double)Operations / (Operations + Errors);
 }

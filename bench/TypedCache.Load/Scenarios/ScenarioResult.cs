@@ -15,7 +15,7 @@ internal sealed record Figure(string Name, string Value);
 internal sealed record FaultMark(double Seconds, string Label);
 
 /// <summary>One cache measured side by side with the others in the same scenario (TypedCache first).</summary>
-internal sealed record PeerRun(string Name, TimelineTotals Totals, IReadOnlyList<Figure> Figures);
+internal sealed record PeerRun(string Name, TimelineTotals Totals);
 
 /// <summary>What a scenario found.</summary>
 internal sealed class ScenarioResult(string name, string description)

@@ -29,7 +29,7 @@ internal sealed class StampedeScenario : Scenario
         var result = new ScenarioResult(Name, Description);
         var typed = await RunEngineAsync(context, LoadEngine.TypedCache, result);
         result.Timeline = typed.Timeline;
-        result.Peers.Add(new PeerRun("TypedCache (memcached leases)", typed.Timeline.Totals(), []));
+        result.Peers.Add(new PeerRun("TypedCache (memcached leases)", typed.Timeline.Totals()));
         result.Figure("loader calls per hot key per round", ScenarioResult.Number(typed.PerKeyRound, "0.00"));
         result.Figure("rounds", ScenarioResult.Number(typed.Rounds));
         result.Verdicts.Add(new Verdict("extra loader calls", typed.Extra, 0, "loader calls beyond one per hot key per round, summed over the rounds"));
@@ -40,7 +40,7 @@ internal sealed class StampedeScenario : Scenario
             foreach (var (engine, name) in SteadyScenario.Peers)
             {
                 var peer = await RunEngineAsync(context, engine, result);
-                result.Peers.Add(new PeerRun(name, peer.Timeline.Totals(), []));
+                result.Peers.Add(new PeerRun(name, peer.Timeline.Totals()));
                 result.Figure($"loader calls per hot key per round, {name}", ScenarioResult.Number(peer.PerKeyRound, "0.00"));
                 result.Figure($"loader calls vs {name}", SteadyScenario.Ratio(typed.PerKeyRound, peer.PerKeyRound));
             }

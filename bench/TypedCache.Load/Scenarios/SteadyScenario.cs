@@ -23,7 +23,7 @@ internal sealed class SteadyScenario : Scenario
         var typed = await context.RunLoadAsync(Name, context.Spec(LoadEngine.TypedCache));
         result.Timeline = typed;
         var totals = typed.Totals();
-        result.Peers.Add(new PeerRun("TypedCache (memcached ×3 + ZooKeeper)", totals, []));
+        result.Peers.Add(new PeerRun("TypedCache (memcached ×3 + ZooKeeper)", totals));
         AddFigures(result, totals);
         result.Verdicts.Add(new Verdict("caller exceptions", totals.Errors, 0, "operations that threw to their caller"));
         if (context.Settings.Peers)
@@ -32,7 +32,7 @@ internal sealed class SteadyScenario : Scenario
             foreach (var (engine, name) in Peers)
             {
                 var peer = (await context.RunLoadAsync(Name, context.Spec(engine))).Totals();
-                result.Peers.Add(new PeerRun(name, peer, []));
+                result.Peers.Add(new PeerRun(name, peer));
                 result.Figure($"throughput vs {name}", Ratio(totals.OperationsPerSecond, peer.OperationsPerSecond));
                 result.Figure($"p99 vs {name}", Ratio(totals.P99, peer.P99));
             }

@@ -57,6 +57,7 @@ internal abstract class InvalidationFaultScenario : Scenario
         result.Figure("cache availability during the fault (workers)", ScenarioResult.Percent(during.Operations + during.Errors == 0 ? 1 : (double)during.Operations / (during.Operations + during.Errors)));
         result.Figure("worker operations during the fault", ScenarioResult.Number(during.Operations));
         result.Figure("worker caller exceptions (whole run)", ScenarioResult.Number(totals.Errors) + (totals.ErrorMessages.Count > 0 ? $" (first: {totals.ErrorMessages[0]})" : ""));
+        result.Figure("probe reads in the other service that threw", $"{ScenarioResult.Number(probe.ReadErrors)} of {ScenarioResult.Number(probe.Reads + probe.ReadErrors)}");
         result.Figure("probe invalidations that threw", ScenarioResult.Number(probe.InvalidateErrors) + (probe.FirstError is { } error ? $" (first: {error})" : ""));
         result.Figure("throughput", ScenarioResult.Number(totals.OperationsPerSecond) + " ops/s");
         foreach (var figure in setup.Figures())
@@ -73,10 +74,6 @@ internal abstract class InvalidationFaultScenario : Scenario
     protected sealed class ProbeSetup(LoadCache writer, LoadCache reader, IReadOnlyList<int> keys) : IAsyncDisposable
     {
         public InvalidationProbe Probe { get; } = new(writer, reader, keys);
-
-        public LoadCache Writer => writer;
-
-        public LoadCache Reader => reader;
 
         /// <summary>Extra load on the probe's services while the run lasts.</summary>
         public Func<CancellationToken, Task>? During { get; init; }

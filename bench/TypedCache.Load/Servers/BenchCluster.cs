@@ -37,9 +37,6 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public ZooKeeperEnsemble? Ensemble { get; private set; }
 
-    /// <summary>The memcached endpoints registered at the start (given or started).</summary>
-    public List<string> Endpoints { get; } = [];
-
     public CoordinationRoot Coordination { get; private set; } = null!;
 
     public IReadOnlyList<Member> Members => _members!.Current;
@@ -166,7 +163,6 @@ internal sealed class BenchCluster : IAsyncDisposable
         _members = await MembersWatcher.StartAsync(Coordination, cancellationToken);
         foreach (var endpoint in memcached)
             Register(endpoint);
-        Endpoints.AddRange(memcached);
         await WaitForMembersAsync(memcached.Count, Deadline, cancellationToken);
     }
 
