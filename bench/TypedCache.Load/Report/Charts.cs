@@ -30,11 +30,11 @@ internal static class Charts
             failed.MarkerSize = 8;
             failed.Color = Colors.Red;
         }
-        foreach (var mark in result.Marks)
+        foreach (var (mark, index) in result.Marks.Select((m, i) => (m, i)))
         {
             var line = plot.Add.VerticalLine(mark.Seconds);
             line.Text = mark.Label;
-            line.LabelOppositeAxis = true;
+            line.LabelOppositeAxis = index % 2 == 0;
             line.LinePattern = LinePattern.Dashed;
             line.Color = Colors.DarkRed;
         }

@@ -46,6 +46,7 @@ internal abstract class InvalidationFaultScenario : Scenario
         });
         result.Timeline = timeline;
         int lost = await probe.CountLostAsync(SettleTimeout, context.CancellationToken);
+        var before = timeline.Between(timeline.StartedAt, began);
         var during = timeline.Between(began, back);
         var totals = timeline.Totals();
         result.Verdicts.Add(new Verdict("invalidations lost", lost, 0,
@@ -55,6 +56,8 @@ internal abstract class InvalidationFaultScenario : Scenario
         result.Figure("time from the heal until invalidations reach the other service", ScenarioResult.Ms(TimeSpan.FromMilliseconds(back - healed)));
         result.Figure("time from the fault until invalidations reach the other service", ScenarioResult.Ms(TimeSpan.FromMilliseconds(back - began)));
         result.Figure("cache availability during the fault (workers)", ScenarioResult.Percent(during.Operations + during.Errors == 0 ? 1 : (double)during.Operations / (during.Operations + during.Errors)));
+        result.Figure("worker throughput during the fault / before it", SteadyScenario.Ratio(
+            during.Operations / Math.Max(0.001, (back - began) / 1000.0), before.Operations / Math.Max(0.001, (began - timeline.StartedAt) / 1000.0)));
         result.Figure("worker operations during the fault", ScenarioResult.Number(during.Operations));
         result.Figure("worker caller exceptions (whole run)", ScenarioResult.Number(totals.Errors) + (totals.ErrorMessages.Count > 0 ? $" (first: {totals.ErrorMessages[0]})" : ""));
         result.Figure("probe reads in the other service that threw", $"{ScenarioResult.Number(probe.ReadErrors)} of {ScenarioResult.Number(probe.Reads + probe.ReadErrors)}");
