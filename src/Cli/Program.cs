@@ -16,6 +16,7 @@ root.Subcommands.Add(ClusterCommands.Stats());
 root.Subcommands.Add(RegisterCommand.Create());
 root.Subcommands.Add(LockCommand.Create());
 root.Subcommands.Add(ProxyCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -23,4 +24,5 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine($"typedcache: {string.Join(" ", parsed.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' ')))}");
     return CliError.Usage;
 }
-return await parsed.InvokeAsync();
+// Long enough for `bench` to stop the servers and workers it started after Ctrl+C.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

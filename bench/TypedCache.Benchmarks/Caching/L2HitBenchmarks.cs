@@ -5,7 +5,6 @@ using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection;
 using TypedCache.Testing;
 using ZiggyCreatures.Caching.Fusion;
-using ZiggyCreatures.Caching.Fusion.Serialization;
 
 namespace TypedCache.Benchmarks.Caching;
 
@@ -100,17 +99,5 @@ public class L2HitBenchmarks
         }
 
         return Task.WhenAll(_calls);
-    }
-
-    /// <summary>FusionCache's distributed level needs a serializer; this one is System.Text.Json, as HybridCache uses.</summary>
-    private sealed class JsonFusionSerializer : IFusionCacheSerializer
-    {
-        public byte[] Serialize<T>(T? obj) => JsonSerializer.SerializeToUtf8Bytes(obj);
-
-        public T? Deserialize<T>(byte[] data) => JsonSerializer.Deserialize<T>(data);
-
-        public ValueTask<byte[]> SerializeAsync<T>(T? obj, CancellationToken token = default) => ValueTask.FromResult(Serialize(obj));
-
-        public ValueTask<T?> DeserializeAsync<T>(byte[] data, CancellationToken token = default) => ValueTask.FromResult(Deserialize<T>(data));
     }
 }
