@@ -66,14 +66,7 @@ internal sealed class ProxyBackend : ITopologyNode
     public string Endpoint { get; }
 
     /// <summary>Whether the connection is open and taking requests.</summary>
-    public bool IsUp
-    {
-        get
-        {
-            lock (_gate)
-                return _socket is not null;
-        }
-    }
+    public bool IsUp => Volatile.Read(ref _socket) is not null;
 
     bool ITopologyNode.IsDown => !IsUp;
 
