@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using TypedCache.Cluster;
 using TypedCache.Proxy;
@@ -55,15 +56,26 @@ internal static class ProxyCommand
             DefaultValueFactory = _ => defaults.GutterTtlSeconds,
         };
 
+        var ioThreads = new Option<int>("--io-threads")
+        {
+            Description = "Threads that wait for socket events and run the proxy's work on them (default: a quarter of the cores, at least 1). "
+                + "One thread serves every connection, as twemproxy does; the others' requests then reach a memcached node in one write.",
+            DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / 4),
+        };
+
         var command = new Command("proxy",
             "Serve the memcached text and meta protocols on --listen, routing each key to its node on the ring (ZooKeeper membership, or --memcached); runs until Ctrl+C.")
-        { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, nodeDown, gutter, gutterTtl };
+        { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, nodeDown, gutter, gutterTtl, ioThreads };
         return command.WithAction(async (result, cancellationToken) =>
         {
             // Socket completions run on the epoll threads instead of hopping to the thread pool: the proxy's read loops
-            // only parse, copy and hand off, and the hop was a fifth of its time per request. Read when the first
-            // socket is made, so it must be set before ZooKeeper or the listener opens one.
+            // only parse, copy and hand off, and the hop was a fifth of its time per request. Fewer epoll threads than
+            // cores leave the rest to memcached and the clients, and let one thread's requests to a node share a write.
+            // Both are read when the first socket is made, so they must be set before ZooKeeper or the listener opens one.
+            if (result.GetValue(ioThreads) < 1)
+                throw CliError.BadUsage($"--io-threads: {result.GetValue(ioThreads)} is not a thread count (1 or more)");
             Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", result.GetValue(ioThreads).ToString(CultureInfo.InvariantCulture));
             if (!IPEndPoint.TryParse(result.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
                 throw CliError.BadUsage($"--listen: '{result.GetValue(listen)}' is not an address:port such as 127.0.0.1:11311");
             var gutterNodes = result.GetValue(gutter) ?? [];

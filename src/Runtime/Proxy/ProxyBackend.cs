@@ -20,9 +20,9 @@ internal interface IBackendReply
 /// <summary>
 /// One shared, pipelined connection from the proxy to one memcached node. Requests from every client connection are
 /// appended whole, in order, to one buffer. While no request is at the node, the caller that appends sends the buffer
-/// on its own thread (no thread hop); while some are, the buffer is corked and the read loop sends it once it has
-/// handed out the replies of its read, so the requests of many clients leave in one write and the node reads them in
-/// one read, as nutcracker's event loop batches them. One read loop frames replies by the kind each request expects
+/// on its own thread (no thread hop); while some are, the buffer is corked and the read loop sends it when replies
+/// arrive (before it hands them out) and after, so the requests of many clients leave in one write and the node reads
+/// them in one read, as nutcracker's event loop batches them. One read loop frames replies by the kind each request expects
 /// and hands them to a FIFO of waiting requests.
 /// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
 /// connection and answers everything in flight as unavailable; the connection is reopened in the background with
@@ -298,6 +298,9 @@ internal sealed class ProxyBackend : ITopologyNode
             while (true)
             {
                 var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                // The requests corked while these replies were on their way go first: the node works on them while
+                // the replies are handed out (each a send to its client).
+                Uncork(socket);
                 var buffer = result.Buffer;
                 while (!buffer.IsEmpty)
                 {
