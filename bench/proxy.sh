@@ -58,12 +58,15 @@ run "$proxyport" >/dev/null   # warm-up (JIT)
 run "$nutport" >/dev/null
 proxy_tps=()
 nut_tps=()
+ratios=()
 for round in $(seq "$rounds"); do
     p=$(run "$proxyport"); n=$(run "$nutport")
     proxy_tps+=("$p"); nut_tps+=("$n")
-    echo "round $round: typedcache proxy $p ops/s, nutcracker $n ops/s"
+    r=$(awk -v a="$p" -v b="$n" 'BEGIN {printf "%.2f", a/b}')
+    ratios+=("$r")
+    echo "round $round: typedcache proxy $p ops/s, nutcracker $n ops/s, ratio ${r}x"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mp=$(median "${proxy_tps[@]}"); mn=$(median "${nut_tps[@]}")
 latency() { awk -v c="$conns" -v t="$1" 'BEGIN {printf "%.0f", c * 1e6 / t}'; }
-echo "median: typedcache proxy $mp ops/s (mean latency $(latency "$mp") us), nutcracker $mn ops/s ($(latency "$mn") us), ratio $(awk -v a="$mp" -v b="$mn" 'BEGIN {printf "%.2f", a/b}')x"
+echo "median: typedcache proxy $mp ops/s (mean latency $(latency "$mp") us), nutcracker $mn ops/s ($(latency "$mn") us), ratio $(awk -v a="$mp" -v b="$mn" 'BEGIN {printf "%.2f", a/b}')x; median of the rounds' ratios $(median "${ratios[@]}")x"
