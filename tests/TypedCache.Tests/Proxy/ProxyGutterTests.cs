@@ -50,6 +50,7 @@ public sealed partial class ProxyGutterTests
         await using var _ = rig;
         var keys = ClusterTestSupport.OneKeyPerNode(rig.Proxy.Topology.Current.Ring, ClusterTestSupport.Prefix());
         string down = keys[0], up = keys[1];
+        string downMeta = ClusterTestSupport.OneKeyPerNode(rig.Proxy.Topology.Current.Ring, ClusterTestSupport.Prefix())[0];
         await using var client = await rig.ConnectAsync();
         await using var onGutter = await RawConnection.ConnectAsync(gutter.Port);
         Assert.Equal("STORED\r\nSTORED\r\n", await client.ExchangeAsync($"set {down} 0 0 2\r\nv1\r\nset {up} 0 0 2\r\nu1\r\n"));
@@ -65,14 +66,14 @@ public sealed partial class ProxyGutterTests
         Assert.Equal($"STORED\r\nTOUCHED\r\nVALUE {down} 0 2\r\nv2\r\nEND\r\n",
             await client.ExchangeAsync($"set {down} 0 99999 2\r\nv2\r\ntouch {down} 0\r\ngat 0 {down}\r\n"));
         Assert.InRange(await TtlOnAsync(onGutter, down), 1, Cap);
-        Assert.Equal("HD\r\n", await client.ExchangeAsync($"ms {down}m 2\r\nmm\r\n"));
-        Assert.InRange(await TtlOnAsync(onGutter, down + "m"), 1, Cap);
-        Assert.Equal("VA 2\r\nmm\r\n", await client.ExchangeAsync($"mg {down}m v T0\r\n"));
-        Assert.InRange(await TtlOnAsync(onGutter, down + "m"), 1, Cap);
+        Assert.Equal("HD\r\n", await client.ExchangeAsync($"ms {downMeta} 2\r\nmm\r\n"));
+        Assert.InRange(await TtlOnAsync(onGutter, downMeta), 1, Cap);
+        Assert.Equal("VA 2\r\nmm\r\n", await client.ExchangeAsync($"mg {downMeta} v T0\r\n"));
+        Assert.InRange(await TtlOnAsync(onGutter, downMeta), 1, Cap);
         Assert.Equal($"VALUE {down} 0 2\r\nv2\r\nVALUE {up} 0 2\r\nu1\r\nEND\r\n", await client.ExchangeAsync($"get {down} {up}\r\n"));
         Assert.Equal("EN\r\n", await onGutter.ExchangeAsync($"mg {up}\r\n"));
-        Assert.Equal("DELETED\r\nHD\r\n", await client.ExchangeAsync($"delete {down}\r\nmd {down}m\r\n"));
-        Assert.Equal("EN\r\nEN\r\n", await onGutter.ExchangeAsync($"mg {down}\r\nmg {down}m\r\n"));
+        Assert.Equal("DELETED\r\nHD\r\n", await client.ExchangeAsync($"delete {down}\r\nmd {downMeta}\r\n"));
+        Assert.Equal("EN\r\nEN\r\n", await onGutter.ExchangeAsync($"mg {down}\r\nmg {downMeta}\r\n"));
         Assert.Equal("STORED\r\n", await client.ExchangeAsync($"set {down} 0 0 2\r\nv3\r\n"));
 
         // Back up: the node answers for its keys again (restarted empty), not the gutter server.
