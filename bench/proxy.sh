@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The proxy benchmark: starts 3 memcached, nutcracker (twemproxy, ketama over the same 3) and the TypedCache proxy
 # (static list of the same 3) on free loopback ports, then runs memcaslap against each proxy in alternating rounds
-# and prints each run's throughput and the median ratio proxy / nutcracker. memcaslap keeps a fixed number of requests
-# in flight (one per connection), so the mean latency is connections / throughput (Little's law): printed too.
+# and prints each run's throughput, the CPU time the proxy used per request (user + system, from /proc), and the
+# median ratio proxy / nutcracker. memcaslap keeps a fixed number of requests in flight (one per connection), so the
+# mean latency is connections / throughput (Little's law): printed too.
 # Usage: bench/proxy.sh [seconds per run, default 5] [rounds, default 3] [memcaslap connections, default 32]
 # PROXY_ARGS="--idle-timeout 0 ..." passes more options to typedcache proxy.
 set -euo pipefail
@@ -42,28 +43,42 @@ nutport=$(free_port)
     for s in "${servers[@]}"; do echo "   - $s:1"; done
 } >"$work/nutcracker.yml"
 nutcracker -c "$work/nutcracker.yml" -s "$(free_port)" -o "$work/nutcracker.log" & pids+=($!)
+nutpid=$!
 
 proxyport=$(free_port)
 dotnet src/Cli/bin/Release/net10.0/TypedCache.Cli.dll proxy --listen "127.0.0.1:$proxyport" --compat twemproxy-md5 \
     --memcached "$(IFS=,; echo "${servers[*]}")" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 & pids+=($!)
+proxypid=$!
 
 for s in "${servers[@]}"; do wait_port "${s##*:}"; done
 wait_port "$nutport"
 wait_port "$proxyport"
 
-run() {  # prints TPS of one memcaslap run against port $1
-    memcaslap -s "127.0.0.1:$1" -t "${seconds}s" -T 2 -c "$conns" 2>&1 | sed -n 's/.*TPS: \([0-9]*\).*/\1/p' | tail -1
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system time of PID $1, in clock ticks
+run() {  # prints "TPS CPU-microseconds-per-request" of one memcaslap run against port $1 served by PID $2
+    local before after out
+    before=$(cpu_ticks "$2")
+    out=$(memcaslap -s "127.0.0.1:$1" -t "${seconds}s" -T 2 -c "$conns" 2>&1)
+    after=$(cpu_ticks "$2")
+    echo "$out" | sed -n 's/.*Ops: \([0-9]*\).*TPS: \([0-9]*\).*/\1 \2/p' | tail -1 |
+        awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '{printf "%d %.1f\n", $2, t * 1e6 / hz / $1}'
 }
-run "$proxyport" >/dev/null   # warm-up (JIT)
-run "$nutport" >/dev/null
+run "$proxyport" "$proxypid" >/dev/null   # warm-up (JIT)
+run "$nutport" "$nutpid" >/dev/null
 proxy_tps=()
 nut_tps=()
+ratios=()
+proxy_cpu=()
+nut_cpu=()
 for round in $(seq "$rounds"); do
-    p=$(run "$proxyport"); n=$(run "$nutport")
-    proxy_tps+=("$p"); nut_tps+=("$n")
-    echo "round $round: typedcache proxy $p ops/s, nutcracker $n ops/s"
+    read -r p pcpu < <(run "$proxyport" "$proxypid"); read -r n ncpu < <(run "$nutport" "$nutpid")
+    proxy_tps+=("$p"); nut_tps+=("$n"); proxy_cpu+=("$pcpu"); nut_cpu+=("$ncpu")
+    r=$(awk -v a="$p" -v b="$n" 'BEGIN {printf "%.2f", a/b}')
+    ratios+=("$r")
+    echo "round $round: typedcache proxy $p ops/s ($pcpu us CPU per request), nutcracker $n ops/s ($ncpu us), ratio ${r}x"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mp=$(median "${proxy_tps[@]}"); mn=$(median "${nut_tps[@]}")
 latency() { awk -v c="$conns" -v t="$1" 'BEGIN {printf "%.0f", c * 1e6 / t}'; }
-echo "median: typedcache proxy $mp ops/s (mean latency $(latency "$mp") us), nutcracker $mn ops/s ($(latency "$mn") us), ratio $(awk -v a="$mp" -v b="$mn" 'BEGIN {printf "%.2f", a/b}')x"
+echo "median: typedcache proxy $mp ops/s (mean latency $(latency "$mp") us), nutcracker $mn ops/s ($(latency "$mn") us), ratio $(awk -v a="$mp" -v b="$mn" 'BEGIN {printf "%.2f", a/b}')x; median of the rounds' ratios $(median "${ratios[@]}")x"
+echo "median CPU per request: typedcache proxy $(median "${proxy_cpu[@]}") us, nutcracker $(median "${nut_cpu[@]}") us"

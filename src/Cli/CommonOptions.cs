@@ -156,8 +156,10 @@ internal static class CommonOptions
 
     public static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
-    private static RingNode[] ParseNodes(ArgumentResult result)
+    /// <summary>A host:port[:weight] list, comma-separated or repeated; errors name the option being parsed.</summary>
+    public static RingNode[] ParseNodes(ArgumentResult result)
     {
+        string option = (result.Parent as OptionResult)?.Option.Name ?? "--memcached";
         var nodes = new List<RingNode>();
         foreach (var token in result.Tokens)
         {
@@ -169,13 +171,13 @@ internal static class CommonOptions
                 }
                 catch (FormatException e)
                 {
-                    result.AddError($"--memcached: {e.Message}");
+                    result.AddError($"{option}: {e.Message}");
                     return [];
                 }
             }
         }
         if (nodes.Count == 0)
-            result.AddError("--memcached: no server given.");
+            result.AddError($"{option}: no server given.");
         return [.. nodes];
     }
 

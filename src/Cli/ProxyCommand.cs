@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using TypedCache.Cluster;
 using TypedCache.Proxy;
@@ -41,21 +42,43 @@ internal static class ProxyCommand
         };
         var nodeDown = new Option<string>("--node-down")
         {
-            Description = "What a down node's keys do: miss (reads miss, writes are not stored) or eject (they move to the other nodes until it returns).",
-            DefaultValueFactory = _ => "miss",
-        }.AcceptOnlyFromAmong("miss", "eject");
+            Description = "What a down node's keys do: miss (reads miss, writes are not stored), eject (they move to the other nodes until it returns) "
+                + "or gutter (they go to the --gutter servers with TTLs capped to --gutter-ttl). Default gutter when --gutter is given, else miss.",
+        }.AcceptOnlyFromAmong("miss", "eject", "gutter");
+        var gutter = new Option<RingNode[]>("--gutter")
+        {
+            Description = "Gutter servers host:port, comma-separated or repeated: while a node is down its keys go to them; deletes go to them too.",
+            CustomParser = CommonOptions.ParseNodes,
+        };
+        var gutterTtl = new Option<int>("--gutter-ttl")
+        {
+            Description = "Longest TTL in seconds of anything written to a gutter server; longer and never-expiring TTLs are capped to it.",
+            DefaultValueFactory = _ => defaults.GutterTtlSeconds,
+        };
+
+        var ioThreads = new Option<int>("--io-threads")
+        {
+            Description = "Threads that wait for socket events and run the proxy's work on them (default: a quarter of the cores, at least 1). "
+                + "One thread serves every connection, as twemproxy does; the others' requests then reach a memcached node in one write.",
+            DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / 4),
+        };
 
         var command = new Command("proxy",
             "Serve the memcached text and meta protocols on --listen, routing each key to its node on the ring (ZooKeeper membership, or --memcached); runs until Ctrl+C.")
-        { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, nodeDown };
+        { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, nodeDown, gutter, gutterTtl, ioThreads };
         return command.WithAction(async (result, cancellationToken) =>
         {
             // Socket completions run on the epoll threads instead of hopping to the thread pool: the proxy's read loops
-            // only parse, copy and hand off, and the hop was a fifth of its time per request. Read when the first
-            // socket is made, so it must be set before ZooKeeper or the listener opens one.
+            // only parse, copy and hand off, and the hop was a fifth of its time per request. Fewer epoll threads than
+            // cores leave the rest to memcached and the clients, and let one thread's requests to a node share a write.
+            // Both are read when the first socket is made, so they must be set before ZooKeeper or the listener opens one.
+            if (result.GetValue(ioThreads) < 1)
+                throw CliError.BadUsage($"--io-threads: {result.GetValue(ioThreads)} is not a thread count (1 or more)");
             Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", result.GetValue(ioThreads).ToString(CultureInfo.InvariantCulture));
             if (!IPEndPoint.TryParse(result.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
                 throw CliError.BadUsage($"--listen: '{result.GetValue(listen)}' is not an address:port such as 127.0.0.1:11311");
+            var gutterNodes = result.GetValue(gutter) ?? [];
             var options = new ProxyOptions
             {
                 MaxConnections = result.GetValue(maxConnections),
@@ -63,7 +86,9 @@ internal static class ProxyCommand
                 MaxLineBytes = result.GetValue(maxLine),
                 IdleTimeout = result.GetValue(idle),
                 BackendTimeout = result.GetValue(backendTimeout),
-                NodeDownPolicy = result.GetValue(nodeDown) == "eject" ? NodeDownPolicy.Eject : NodeDownPolicy.Miss,
+                NodeDownPolicy = NodeDownPolicyOf(result.GetValue(nodeDown), gutterNodes),
+                GutterNodes = gutterNodes,
+                GutterTtlSeconds = result.GetValue(gutterTtl),
                 Compatibility = CommonOptions.Compatibility(result),
             };
             try
@@ -92,6 +117,8 @@ internal static class ProxyCommand
             {
                 proxy.Topology.RingChanged += (_, ring) => Console.Out.WriteLine($"ring: {ring.LiveCount} of {ring.Nodes.Length} nodes live");
                 Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Nodes.Length} nodes");
+                if (proxy.Topology.GutterPool is { } pool)
+                    Console.Out.WriteLine($"gutter: {pool.Nodes.Length} servers, TTLs capped to {options.GutterTtlSeconds} s");
                 using var interruption = new Interruption(cancellationToken);
                 try
                 {
@@ -104,5 +131,21 @@ internal static class ProxyCommand
             Console.Out.WriteLine("proxy stopped");
             return 0;
         });
+    }
+
+    /// <summary>--node-down, defaulting to gutter when gutter servers are given; gutter servers under another policy are a usage error.</summary>
+    private static NodeDownPolicy NodeDownPolicyOf(string? policy, RingNode[] gutterNodes)
+    {
+        if (gutterNodes.Length > 0 && policy is not (null or "gutter"))
+            throw CliError.BadUsage($"--gutter: gutter servers are used only by --node-down gutter, not {policy}");
+        if (policy == "gutter" && gutterNodes.Length == 0)
+            throw CliError.BadUsage("--node-down gutter needs gutter servers in --gutter");
+        return policy switch
+        {
+            "eject" => NodeDownPolicy.Eject,
+            "miss" => NodeDownPolicy.Miss,
+            "gutter" => NodeDownPolicy.Gutter,
+            _ => gutterNodes.Length > 0 ? NodeDownPolicy.Gutter : NodeDownPolicy.Miss,
+        };
     }
 }

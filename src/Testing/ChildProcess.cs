@@ -29,6 +29,9 @@ internal sealed class ChildProcess : IDisposable
 
     public bool HasExited => _disposed || _process.HasExited;
 
+    /// <summary>The exit code, once <see cref="WaitForExitAsync"/> has completed.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>The tail of what the process wrote to stdout and stderr so far.</summary>
     public string Output
     {

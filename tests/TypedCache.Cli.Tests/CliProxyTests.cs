@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using TypedCache.Testing;
 using Xunit.Abstractions;
 
@@ -16,34 +17,13 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         await using var c = await MemcachedServer.StartAsync();
         int port = FreePort();
         await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", $"{a.Endpoint},{b.Endpoint},{c.Endpoint}"]);
-        var started = Stopwatch.GetTimestamp();
-        while (!proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal))
-        {
-            Assert.False(proxy.HasExited, proxy.Stderr);
-            Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(20), "the proxy did not start: " + proxy.Stderr);
-            await Task.Delay(20);
-        }
+        await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
         Assert.Contains($"proxy listening on 127.0.0.1:{port} over 3 nodes", proxy.Stdout, StringComparison.Ordinal);
 
-        using var memccapable = Process.Start(new ProcessStartInfo("/usr/bin/memccapable", ["-a", "-h", "127.0.0.1", "-p", port.ToString(), "-t", "10"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var report = memccapable.StandardOutput.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await memccapable.WaitForExitAsync(deadline.Token);
-        }
-        finally
-        {
-            if (!memccapable.HasExited)
-                memccapable.Kill();
-        }
-        output.WriteLine(await report);
-        Assert.Equal(0, memccapable.ExitCode);
-        Assert.Contains("All tests passed", await report, StringComparison.Ordinal);
+        var (exitCode, report) = await TestProcess.RunAsync("/usr/bin/memccapable", ["-a", "-h", "127.0.0.1", "-p", port.ToString(), "-t", "10"], TimeSpan.FromSeconds(60));
+        output.WriteLine(report);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("All tests passed", report, StringComparison.Ordinal);
 
         proxy.Interrupt();
         Assert.Equal(0, await proxy.WaitForExitAsync());
@@ -59,6 +39,65 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         Assert.Equal(2, code);
         Assert.StartsWith("typedcache: " + message, stderr, StringComparison.Ordinal);
         Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Under_gutter_a_killed_nodes_keys_go_to_the_gutter_server_with_their_ttl_capped()
+    {
+        await using var node = await MemcachedServer.StartAsync();
+        await using var gutter = await MemcachedServer.StartAsync();
+        int port = FreePort();
+        await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", node.Endpoint, "--gutter", gutter.Endpoint, "--gutter-ttl", "7"]);
+        await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
+        Assert.Contains("gutter: 1 servers, TTLs capped to 7 s", proxy.Stdout, StringComparison.Ordinal);
+
+        await node.KillAsync();
+        // Refused (NOT_STORED) until the proxy sees the node down, then stored on the gutter server.
+        await UntilAsync(() => Exchange(port, "set gutter-key 0 0 1\r\nv\r\n") == "STORED\r\n", proxy, "a set to be stored on the gutter server");
+        Assert.Matches(@"^HD t[1-7]\r\n$", Exchange(gutter.Port, "mg gutter-key t\r\n"));
+        Assert.Equal("VALUE gutter-key 0 1\r\nv\r\nEND\r\n", Exchange(port, "get gutter-key\r\n", "END\r\n"));
+    }
+
+    [Theory]
+    [InlineData("--node-down gutter", "--node-down gutter needs gutter servers in --gutter")]
+    [InlineData("--node-down eject --gutter 127.0.0.1:11212", "--gutter: gutter servers are used only by --node-down gutter, not eject")]
+    [InlineData("--gutter 127.0.0.1:notaport", "--gutter: ")]
+    public async Task Gutter_options_that_do_not_fit_are_one_line_usage_errors(string options, string message)
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(["proxy", "--listen", $"127.0.0.1:{FreePort()}", "-m", "127.0.0.1:11211", .. options.Split(' ')]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("typedcache: " + message, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails naming <paramref name="what"/> and the proxy's stderr after 20 s.</summary>
+    private static async Task UntilAsync(Func<bool> condition, CliProcess proxy, string what)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            Assert.False(proxy.HasExited, proxy.Stderr);
+            Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(20), $"waiting for {what}: {proxy.Stderr}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Sends one request on a fresh loopback connection and reads its reply up to <paramref name="end"/> (each read waits 5 s at most).</summary>
+    private static string Exchange(int port, string request, string end = "\r\n")
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 5000 };
+        socket.Connect(IPAddress.Loopback, port);
+        socket.Send(Encoding.ASCII.GetBytes(request));
+        string reply = "";
+        var buffer = new byte[4096];
+        while (!reply.EndsWith(end, StringComparison.Ordinal))
+        {
+            int read = socket.Receive(buffer);
+            if (read == 0)
+                break;
+            reply += Encoding.ASCII.GetString(buffer, 0, read);
+        }
+        return reply;
     }
 
     private static int FreePort()

@@ -221,10 +221,7 @@ internal sealed partial class MemcachedCluster
         e.Kind is MemcachedErrorKind.ConnectionFailed or MemcachedErrorKind.Timeout or MemcachedErrorKind.ProtocolError;
 
     /// <summary>A TTL capped for the gutter pool: never-expiring and longer TTLs become the gutter TTL; expiring-now stays.</summary>
-    private int? GutterTtl(int? ttl) =>
-        ttl is not { } seconds || seconds < 0 ? ttl
-        : seconds == 0 || seconds > _options.GutterTtlSeconds ? _options.GutterTtlSeconds
-        : seconds;
+    private int? GutterTtl(int? ttl) => ttl is { } seconds ? (int)Gutter.CapTtl(seconds, _options.GutterTtlSeconds) : null;
 
     private const int MaxUtf8KeyBytes = MemcachedKey.MaxLength * 3;
 

@@ -47,11 +47,8 @@ internal sealed class MemcachedClusterOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(FailureThreshold, 1, nameof(FailureThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ProbeMinDelay, TimeSpan.Zero, nameof(ProbeMinDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(ProbeMaxDelay, ProbeMinDelay, nameof(ProbeMaxDelay));
-        ArgumentOutOfRangeException.ThrowIfLessThan(GutterTtlSeconds, 1, nameof(GutterTtlSeconds));
-        ArgumentNullException.ThrowIfNull(GutterNodes, nameof(GutterNodes));
+        Gutter.Validate(NodeDownPolicy, GutterNodes, GutterTtlSeconds);
         ArgumentNullException.ThrowIfNull(NodeOptions, nameof(NodeOptions));
         NodeOptions.Validate();
-        if (NodeDownPolicy == NodeDownPolicy.Gutter && GutterNodes.Count == 0)
-            throw new ArgumentException("The Gutter node-down policy needs at least one gutter server in GutterNodes.", nameof(GutterNodes));
     }
 }

@@ -23,7 +23,8 @@ namespace TypedCache.Proxy;
 /// in key order. <c>flush_all</c> goes to every node and answers <c>OK</c> once all have answered; <c>version</c>,
 /// <c>verbosity</c>, <c>stats</c> (the proxy's own counters), <c>mn</c> and <c>quit</c> are answered by the proxy.
 /// A down node's keys follow <see cref="ProxyOptions.NodeDownPolicy"/>: under Miss, reads miss (<c>END</c>,
-/// <c>EN</c>) and writes answer <c>NOT_STORED</c>/<c>NOT_FOUND</c> (<c>NS</c>/<c>NF</c>) at once.
+/// <c>EN</c>) and writes answer <c>NOT_STORED</c>/<c>NOT_FOUND</c> (<c>NS</c>/<c>NF</c>) at once; under Eject they move
+/// to the live nodes; under Gutter they go to <see cref="ProxyOptions.GutterNodes"/> with TTLs capped.
 /// </para>
 /// </remarks>
 internal sealed class MemcachedProxy : IAsyncDisposable

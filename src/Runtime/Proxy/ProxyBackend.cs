@@ -19,9 +19,11 @@ internal interface IBackendReply
 
 /// <summary>
 /// One shared, pipelined connection from the proxy to one memcached node. Requests from every client connection are
-/// appended whole, in order, to one buffer; the caller that finds no send in progress sends it on its own thread,
-/// and keeps sending what others appended meanwhile (so many small requests leave in one write, without a thread hop);
-/// one read loop frames replies by the kind each request expects and hands them to a FIFO of waiting requests.
+/// appended whole, in order, to one buffer. While no request is at the node, the caller that appends sends the buffer
+/// on its own thread (no thread hop); while some are, the buffer is corked and the read loop sends it when replies
+/// arrive (before it hands them out) and after, so the requests of many clients leave in one write and the node reads
+/// them in one read, as nutcracker's event loop batches them. One read loop frames replies by the kind each request expects
+/// and hands them to a FIFO of waiting requests.
 /// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
 /// connection and answers everything in flight as unavailable; the connection is reopened in the background with
 /// backoff. While it is down, requests are refused at once and the node's keys follow the proxy's node-down policy.
@@ -30,6 +32,9 @@ internal sealed class ProxyBackend : ITopologyNode
 {
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>The size past which a corked buffer is sent at once.</summary>
+    private const int CorkBytes = 16 * 1024;
 
     private readonly string _host;
     private readonly int _port;
@@ -43,6 +48,8 @@ internal sealed class ProxyBackend : ITopologyNode
     private PooledBufferWriter _sending = new(16 * 1024);
     private Socket? _socket;
     private bool _sendInProgress;
+    private int _atNode;
+    private int _buffered;
     private bool _everConnected;
 
     public ProxyBackend(string endpoint, string host, int port, ProxyOptions options, Action<ProxyBackend, bool> healthChanged)
@@ -59,14 +66,7 @@ internal sealed class ProxyBackend : ITopologyNode
     public string Endpoint { get; }
 
     /// <summary>Whether the connection is open and taking requests.</summary>
-    public bool IsUp
-    {
-        get
-        {
-            lock (_gate)
-                return _socket is not null;
-        }
-    }
+    public bool IsUp => Volatile.Read(ref _socket) is not null;
 
     bool ITopologyNode.IsDown => !IsUp;
 
@@ -86,12 +86,25 @@ internal sealed class ProxyBackend : ITopologyNode
             foreach (var segment in data)
                 _out.Write(segment.Span);
             _pending.Enqueue(new Pending(kind, reply, part, Stopwatch.GetTimestamp()));
-            if (_sendInProgress)
+            _buffered++;
+            if (_sendInProgress || (_atNode > 0 && _out.WrittenCount < CorkBytes))
                 return true;
             _sendInProgress = true;
         }
         SendAll(socket);
         return true;
+    }
+
+    /// <summary>Sends the corked buffer, unless a send is in progress (which sends it) or it is empty.</summary>
+    private void Uncork(Socket socket)
+    {
+        lock (_gate)
+        {
+            if (_sendInProgress || _buffered == 0)
+                return;
+            _sendInProgress = true;
+        }
+        SendAll(socket);
     }
 
     /// <summary>Sends what is buffered, and what is appended while it sends, until the buffer is empty.</summary>
@@ -110,6 +123,8 @@ internal sealed class ProxyBackend : ITopologyNode
                 batch = _out;
                 _out = _sending;
                 _sending = batch;
+                _atNode += _buffered;
+                _buffered = 0;
             }
             try
             {
@@ -234,6 +249,8 @@ internal sealed class ProxyBackend : ITopologyNode
             failed = [.. _pending];
             _pending.Clear();
             _out.Clear();
+            _atNode = 0;
+            _buffered = 0;
         }
         // A caller may still be in a send on the closed socket: it fails at once and stands down.
         SpinWait.SpinUntil(() =>
@@ -281,6 +298,9 @@ internal sealed class ProxyBackend : ITopologyNode
             while (true)
             {
                 var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                // The requests corked while these replies were on their way go first: the node works on them while
+                // the replies are handed out (each a send to its client).
+                Uncork(socket);
                 var buffer = result.Buffer;
                 while (!buffer.IsEmpty)
                 {
@@ -296,11 +316,15 @@ internal sealed class ProxyBackend : ITopologyNode
                     if (status == FrameStatus.Incomplete)
                         break;
                     lock (_gate)
+                    {
                         _pending.Dequeue();
+                        _atNode--;
+                    }
                     head.Reply.OnReply(head.Part, buffer.Slice(0, length));
                     buffer = buffer.Slice(length);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                Uncork(socket);
                 if (result.IsCompleted)
                     throw new IOException($"memcached {Endpoint} closed the connection.");
             }

@@ -73,7 +73,9 @@ internal sealed partial class ProxyConnection
         var quietCode = quiet < 0 ? default : isGet ? Replies.MetaMissCode : Replies.MetaStoredCode;
         if (isGet && quiet >= 0)
             unavailable = default;
-        return Forward(request, routeKey, bytes, data, out consumed, ReplyKind.Meta, unavailable, noReply: false, quietCode);
+        var ttl = command[1] == (byte)'e' ? TtlField.None : TtlField.MetaFlags(firstFlag, storage: hasData);
+        var how = new Forwarding(ReplyKind.Meta, unavailable, ttl, AlsoToGutter: command[1] == (byte)'d');
+        return Forward(request, routeKey, bytes, data, out consumed, how, noReply: false, quietCode);
     }
 
     /// <summary>A miss as memcached writes it for this <c>mg</c>: <c>EN</c> with the <c>O</c> and <c>k</c> flags echoed.</summary>

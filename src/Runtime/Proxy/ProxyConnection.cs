@@ -229,13 +229,13 @@ internal sealed partial class ProxyConnection
         switch (command)
         {
             case var c when c.SequenceEqual("get"u8) || c.SequenceEqual("gets"u8):
-                return Retrieve(line, firstKey: 1);
+                return Retrieve(line, firstKey: 1, TtlField.None);
             case var c when c.SequenceEqual("gat"u8) || c.SequenceEqual("gats"u8):
                 if (_tokens.Count < 3)
                     return Reply(Replies.Error);
                 if (!Utf8Parser.TryParse(Token(line, 1), out int _, out int used) || used != Token(line, 1).Length)
                     return Reply(Replies.InvalidExptime);
-                return Retrieve(line, firstKey: 2);
+                return Retrieve(line, firstKey: 2, TtlField.At(1));
             case var c when c.SequenceEqual("set"u8) || c.SequenceEqual("add"u8) || c.SequenceEqual("replace"u8)
                 || c.SequenceEqual("append"u8) || c.SequenceEqual("prepend"u8) || c.SequenceEqual("cas"u8):
                 return Store(line, data, isCas: c.SequenceEqual("cas"u8), out consumed);
@@ -269,36 +269,38 @@ internal sealed partial class ProxyConnection
 
     private static ReplySlot Reply(ReadOnlyMemory<byte> reply, bool silent = false) => ReplySlot.Fixed(silent ? default : reply);
 
-    private ReplySlot Retrieve(ReadOnlySpan<byte> line, int firstKey)
+    private ReplySlot Retrieve(ReadOnlySpan<byte> line, int firstKey, TtlField ttl)
     {
         _proxy.Stats.CountGets(_tokens.Count - firstKey);
         if (_tokens.Count <= firstKey)
             return Reply(Replies.Error);
-        var topology = _proxy.Topology.Current;
+        var topology = _proxy.Topology;
+        var current = topology.Current;
         ProxyBackend? only = null;
+        bool onlyGutter = false;
         bool split = false;
         for (int i = firstKey; i < _tokens.Count; i++)
         {
             var key = Token(line, i);
             if (key.Length > MaxKeyBytes)
                 return Reply(Replies.BadFormat);
-            var backend = topology.Route(key);
+            var backend = topology.Route(current, key, out bool gutter);
             if (i == firstKey)
-                only = backend;
+                (only, onlyGutter) = (backend, gutter);
             else if (!ReferenceEquals(backend, only))
                 split = true;
         }
         if (!split)
         {
             var slot = ReplySlot.Forward(Replies.End);
-            SendLine(only, ReplyKind.Retrieval, slot, 0, line);
+            Send(only, ReplyKind.Retrieval, slot, 0, RequestLine(line, ttl, onlyGutter));
             return slot;
         }
-        return SplitRetrieve(line, firstKey, topology);
+        return SplitRetrieve(line, firstKey, ttl, current);
     }
 
     /// <summary>One request per node holding the keys it owns, merged back in key order.</summary>
-    private ReplySlot SplitRetrieve(ReadOnlySpan<byte> line, int firstKey, RingTopology<ProxyBackend> topology)
+    private ReplySlot SplitRetrieve(ReadOnlySpan<byte> line, int firstKey, TtlField ttl, RingTopology<ProxyBackend> current)
     {
         var prefix = line[.._tokens[firstKey - 1].End.Value];
         var parts = new List<(ProxyBackend? Backend, PooledBufferWriter Line)>();
@@ -307,12 +309,12 @@ internal sealed partial class ProxyConnection
         for (int i = firstKey; i < _tokens.Count; i++)
         {
             var key = Token(line, i);
-            var backend = topology.Route(key);
+            var backend = _proxy.Topology.Route(current, key, out bool gutter);
             int part = parts.FindIndex(p => ReferenceEquals(p.Backend, backend));
             if (part < 0)
             {
                 var request = new PooledBufferWriter(256);
-                request.Write(prefix);
+                WriteRequest(request, prefix, ttl, gutter);
                 parts.Add((backend, request));
                 part = parts.Count - 1;
             }
@@ -325,7 +327,8 @@ internal sealed partial class ProxyConnection
         for (int part = 0; part < parts.Count; part++)
         {
             using var request = parts[part].Line;
-            SendLine(parts[part].Backend, ReplyKind.Retrieval, slot, part, request.WrittenSpan);
+            request.Write("\r\n"u8);
+            Send(parts[part].Backend, ReplyKind.Retrieval, slot, part, request.WrittenSpan);
         }
         return slot;
     }
@@ -345,7 +348,7 @@ internal sealed partial class ProxyConnection
             || (isCas && !TryParseExact(Token(line, 5), out ulong _)))
             return Reply(Replies.BadFormat);
         _proxy.Stats.CountSet();
-        return Forward(line[.._tokens[required - 1].End.Value], key, bytes, data, out consumed, ReplyKind.Line, Replies.NotStored, noReply, default);
+        return Forward(line[.._tokens[required - 1].End.Value], key, bytes, data, out consumed, Forwarding.Storage, noReply, default);
     }
 
     /// <summary>
@@ -353,7 +356,7 @@ internal sealed partial class ProxyConnection
     /// (bytes &lt; 0: none). Handles an oversize block (swallowed) and a bad one (<c>bad data chunk</c>) as memcached does.
     /// </summary>
     private ReplySlot? Forward(ReadOnlySpan<byte> line, ReadOnlySpan<byte> key, int bytes, ReadOnlySequence<byte> data, out long consumed,
-        ReplyKind kind, ReadOnlyMemory<byte> unavailable, bool noReply, ReadOnlyMemory<byte> quietCode)
+        Forwarding how, bool noReply, ReadOnlyMemory<byte> quietCode)
     {
         consumed = 0;
         var block = ReadOnlySequence<byte>.Empty;
@@ -371,22 +374,23 @@ internal sealed partial class ProxyConnection
             if (!EndsWithCrLf(block))
                 return Reply(Replies.BadDataChunk);
         }
-        var slot = ReplySlot.Forward(unavailable, noReply, quietCode);
-        var backend = _proxy.Topology.Current.Route(key);
-        _scratch.Clear();
-        _scratch.Write(line);
-        _scratch.Write("\r\n"u8);
-        if (backend is null || !backend.TrySend(kind, slot, 0, _scratch.WrittenSpan, block))
+        var slot = ReplySlot.Forward(how.Unavailable, noReply, quietCode);
+        var topology = _proxy.Topology;
+        var backend = topology.Route(topology.Current, key, out bool gutter);
+        if (backend is null || !backend.TrySend(how.Kind, slot, 0, RequestLine(line, how.Ttl, gutter), block))
             slot.OnUnavailable(0);
+        if (how.AlsoToGutter && !gutter && topology.GutterPool?.Route(key) is { } copy)
+        {
+            // The node answers; the gutter server's copy of the key goes too, its reply dropped.
+            copy.TrySend(how.Kind, ReplySlot.Forward(default, silent: true), 0, RequestLine(line, how.Ttl, gutter: true), block);
+        }
         return slot;
     }
 
-    private void SendLine(ProxyBackend? backend, ReplyKind kind, ReplySlot slot, int part, ReadOnlySpan<byte> line)
+    /// <summary>Sends one whole request (no data block) for part <paramref name="part"/> of <paramref name="slot"/>.</summary>
+    private static void Send(ProxyBackend? backend, ReplyKind kind, ReplySlot slot, int part, ReadOnlySpan<byte> request)
     {
-        _scratch.Clear();
-        _scratch.Write(line);
-        _scratch.Write("\r\n"u8);
-        if (backend is null || !backend.TrySend(kind, slot, part, _scratch.WrittenSpan, ReadOnlySequence<byte>.Empty))
+        if (backend is null || !backend.TrySend(kind, slot, part, request, ReadOnlySequence<byte>.Empty))
             slot.OnUnavailable(part);
     }
 
@@ -412,7 +416,7 @@ internal sealed partial class ProxyConnection
             return _tokens.Count < 2 ? Reply(Replies.Error) : Reply(Replies.DeleteUsage);
         if (Token(line, 1).Length > MaxKeyBytes)
             return Reply(Replies.BadFormat);
-        return Forward(line[.._tokens[1].End.Value], Token(line, 1), -1, default, out _, ReplyKind.Line, Replies.NotFound, noReply, default)!;
+        return Forward(line[.._tokens[1].End.Value], Token(line, 1), -1, default, out _, Forwarding.Delete, noReply, default)!;
     }
 
     private enum ArgumentKind
@@ -433,7 +437,8 @@ internal sealed partial class ProxyConnection
         if (argument == ArgumentKind.Exptime)
             _proxy.Stats.CountTouch();
         bool noReply = _tokens.Count == 4 && IsNoReply(line);
-        return Forward(line[.._tokens[2].End.Value], Token(line, 1), -1, default, out _, ReplyKind.Line, Replies.NotFound, noReply, default)!;
+        var how = argument == ArgumentKind.Exptime ? Forwarding.Touch : Forwarding.Arithmetic;
+        return Forward(line[.._tokens[2].End.Value], Token(line, 1), -1, default, out _, how, noReply, default)!;
     }
 
     private ReplySlot FlushAll(ReadOnlySpan<byte> line)
@@ -445,11 +450,11 @@ internal sealed partial class ProxyConnection
         if (arguments > 1 || (arguments == 1 && !TryParseExact(Token(line, 1), out int _)))
             return Reply(Replies.BadFormat);
         _proxy.Stats.CountFlush();
-        var backends = _proxy.Topology.Current.Nodes;
+        ProxyBackend[] backends = [.. _proxy.Topology.Current.Nodes, .. _proxy.Topology.GutterPool?.Nodes ?? []];
         var slot = ReplySlot.AllNodes(backends.Length, Replies.Ok, noReply);
-        var request = line[.._tokens[arguments].End.Value];
+        var request = RequestLine(line[.._tokens[arguments].End.Value], TtlField.None, gutter: false);
         for (int i = 0; i < backends.Length; i++)
-            SendLine(backends[i], ReplyKind.Line, slot, i, request);
+            Send(backends[i], ReplyKind.Line, slot, i, request);
         return slot;
     }
 

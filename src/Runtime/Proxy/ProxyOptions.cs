@@ -34,11 +34,27 @@ internal sealed class ProxyOptions
     public TimeSpan BackendTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// What a down node's keys do: <see cref="NodeDownPolicy.Miss"/> (they miss; writes answer as not stored) or
-    /// <see cref="NodeDownPolicy.Eject"/> (the node leaves the ring until it answers again). Gutter is not offered
-    /// by the proxy. Default Miss.
+    /// What a down node's keys do: <see cref="NodeDownPolicy.Miss"/> (they miss; writes answer as not stored),
+    /// <see cref="NodeDownPolicy.Eject"/> (the node leaves the ring until it answers again) or
+    /// <see cref="NodeDownPolicy.Gutter"/> (they go to <see cref="GutterNodes"/>, TTLs capped to
+    /// <see cref="GutterTtlSeconds"/>). Default Miss.
     /// </summary>
     public NodeDownPolicy NodeDownPolicy { get; set; } = NodeDownPolicy.Miss;
+
+    /// <summary>
+    /// The gutter servers of <see cref="NodeDownPolicy.Gutter"/> (required by it, unused by the other policies): while a
+    /// node is down, each of its keys goes to the gutter server a ring of these places it on. Deletes go to the key's
+    /// gutter server whether or not its node is up, so that a node that goes down again never brings back a deleted
+    /// value from the gutter. Default none.
+    /// </summary>
+    public IReadOnlyList<RingNode> GutterNodes { get; set; } = [];
+
+    /// <summary>
+    /// The longest TTL, in seconds, of an item written to a gutter server: longer and never-expiring TTLs of the
+    /// commands sent there (storage, touch, gat, and the meta <c>T</c> and <c>N</c> flags) are lowered to it. Default 10,
+    /// as the cluster client's <see cref="MemcachedClusterOptions.GutterTtlSeconds"/>.
+    /// </summary>
+    public int GutterTtlSeconds { get; set; } = 10;
 
     /// <summary>Flush a node (<c>flush_all</c>) when its connection comes back, before it takes keys again. Default true.</summary>
     public bool FlushOnRestore { get; set; } = true;
@@ -57,8 +73,9 @@ internal sealed class ProxyOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BackendTimeout, TimeSpan.Zero, nameof(BackendTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPipelineDepth, 1, nameof(MaxPipelineDepth));
-        if (NodeDownPolicy is not (NodeDownPolicy.Miss or NodeDownPolicy.Eject))
-            throw new ArgumentException($"The proxy supports the Miss and Eject node-down policies, not {NodeDownPolicy}.", nameof(NodeDownPolicy));
+        if (!Enum.IsDefined(NodeDownPolicy))
+            throw new ArgumentOutOfRangeException(nameof(NodeDownPolicy), NodeDownPolicy, "Unknown node-down policy.");
+        Gutter.Validate(NodeDownPolicy, GutterNodes, GutterTtlSeconds);
         if (!Enum.IsDefined(Compatibility))
             throw new ArgumentOutOfRangeException(nameof(Compatibility), Compatibility, "Unknown ring compatibility.");
     }

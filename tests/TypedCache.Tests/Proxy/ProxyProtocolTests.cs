@@ -116,18 +116,6 @@ public sealed partial class ProxyProtocolTests(ITestOutputHelper output)
     private static partial Regex TpsLine();
 
     /// <summary>Runs a peer tool to its end (killed by PID past the deadline) and returns what it printed.</summary>
-    private static async Task<string> RunToolAsync(string fileName, IReadOnlyList<string> arguments)
-    {
-        using var process = ChildProcess.Start(fileName, arguments);
-        using var deadline = new CancellationTokenSource(ToolDeadline);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"no end within {ToolDeadline.TotalSeconds:0} s: {process.Describe()}");
-        }
-        return process.Output;
-    }
+    private static async Task<string> RunToolAsync(string fileName, IReadOnlyList<string> arguments) =>
+        (await TestProcess.RunAsync(fileName, arguments, ToolDeadline)).Output;
 }
