@@ -1,6 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Quickstart;
 using Shop;
-using TypedCache;
 
 // The shop: `init --db PATH` creates the database; `service --name NAME --db PATH --zookeeper CONNECT --root ROOT`
 // and `admin ...` (same options) run one process of the shop on the cluster, driven by commands on stdin (ShopService
@@ -20,17 +22,25 @@ switch (args.FirstOrDefault())
         Console.WriteLine($"created {options.Get("db")}");
         return 0;
     case "service" or "admin":
-        // The ring comes from the memcached servers registered in ZooKeeper, or from --memcached when given.
-        var cacheOptions = new CacheContextOptionsBuilder<ShopCache>()
+        // The generic host's container, as in a web app: ShopCache is registered like a DbContext, one per process. The
+        // ring comes from the memcached servers registered in ZooKeeper, or from --memcached when given. The empty builder
+        // adds no logging provider, so stdout carries the protocol only.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddTypedCache<ShopCache>(o => o
             .UseZooKeeper(options.Get("zookeeper"), options.Get("root"))
             .UseMemcached(options.Find("memcached")?.Split(',') ?? [])
-            .UseLocalCache(10_000)
-            .Options;
-        using (var metrics = new ShopMetrics())
+            .UseLocalCache(10_000));
+        builder.Services.AddSingleton(provider => ShopDb.Options(options.Get("db"), provider.GetRequiredService<ShopCache>()));
+        builder.Services.AddSingleton<ShopMetrics>();
+        builder.Services.AddSingleton(provider => new ShopService(
+            options.Get("name"),
+            args[0] == "admin",
+            provider.GetRequiredService<ShopCache>(),
+            provider.GetRequiredService<DbContextOptions<ShopDb>>(),
+            provider.GetRequiredService<ShopMetrics>()));
+        using (var host = builder.Build())
         {
-            await using var cache = new ShopCache(cacheOptions);
-            var service = new ShopService(options.Get("name"), args[0] == "admin", cache, ShopDb.Options(options.Get("db"), cache), metrics);
-            await service.RunAsync(stop.Token);
+            await host.Services.GetRequiredService<ShopService>().RunAsync(stop.Token);
         }
 
         return 0;

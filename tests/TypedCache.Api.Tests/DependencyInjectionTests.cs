@@ -82,6 +82,26 @@ public sealed class DependencyInjectionTests
         Assert.Equal("Cup", (await cache.Products.GetAsync(3))?.Name);
     }
 
+    [Fact]
+    public async Task Configuration_bounds_the_in_memory_engine_by_the_local_cache_size()
+    {
+        await using var provider = Provider(("TypedCache:InMemory", "true"), ("TypedCache:LocalCache:MaxEntries", "0"));
+
+        var cache = provider.GetRequiredService<ShopCache>();
+        var calls = 0;
+        for (var i = 0; i < 2; i++)
+        {
+            await cache.Products.GetOrLoadAsync(1, (id, _) =>
+            {
+                calls++;
+                return new ValueTask<Product?>(new Product(id, "Tea", 4.5m));
+            });
+        }
+
+        // A bound of 0 keeps nothing: each read loads.
+        Assert.Equal(2, calls);
+    }
+
     [Theory]
     [InlineData("TypedCache:ZooKeeper:Root", "TypedCache:ZooKeeper:ConnectString", "127.0.0.1:2181")]
     [InlineData("TypedCache:ZooKeeper:ConnectString", "TypedCache:ZooKeeper:Root", "/typedcache/shop")]

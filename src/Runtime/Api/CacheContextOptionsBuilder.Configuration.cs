@@ -44,9 +44,29 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
                     $"'{path}ZooKeeper:Root', '{path}Memcached:Nodes', or '{path}InMemory' = true.");
             }
 
-            return UseInMemory();
+            UseInMemory();
+        }
+        else
+        {
+            UseDistributedConfiguration(section, path, connectString, root, nodes);
         }
 
+        if (localCache is not null)
+        {
+            if (!int.TryParse(localCache, NumberStyles.None, CultureInfo.InvariantCulture, out var maxEntries))
+            {
+                throw new InvalidOperationException($"'{path}LocalCache:MaxEntries' must be a whole number of 0 or more, not '{localCache}'.");
+            }
+
+            UseLocalCache(maxEntries);
+        }
+
+        return this;
+    }
+
+    /// <summary>The memcached engine from the ZooKeeper and memcached keys, and any engine option set by name.</summary>
+    private void UseDistributedConfiguration(IConfiguration section, string path, string? connectString, string? root, List<string> nodes)
+    {
         if (connectString is not null || root is not null)
         {
             var zooKeeperConnectString = Required(connectString, path + "ZooKeeper:ConnectString");
@@ -65,29 +85,18 @@ public sealed partial class CacheContextOptionsBuilder<TContext>
             _distributed.Options.Validate();
             UseDistributed();
         });
-        if (localCache is not null)
-        {
-            if (!int.TryParse(localCache, NumberStyles.None, CultureInfo.InvariantCulture, out var maxEntries))
-            {
-                throw new InvalidOperationException($"'{path}LocalCache:MaxEntries' must be a whole number of 0 or more, not '{localCache}'.");
-            }
+    }
 
-            UseLocalCache(maxEntries);
+    /// <summary>Runs a <c>Use...</c> call; an engine option's exception names its property (upper case), the others a parameter of the method.</summary>
+    private static void Apply(Func<string?, string> keyOf, Action use)
+    {
+        try
+        {
+            use();
         }
-
-        return this;
-
-        // An engine option's exception names its property (upper case); the others name a parameter of a Use... method.
-        static void Apply(Func<string?, string> keyOf, Action use)
+        catch (ArgumentException exception)
         {
-            try
-            {
-                use();
-            }
-            catch (ArgumentException exception)
-            {
-                throw new InvalidOperationException($"The TypedCache option '{keyOf(exception.ParamName)}' is invalid: {exception.Message}", exception);
-            }
+            throw new InvalidOperationException($"The TypedCache option '{keyOf(exception.ParamName)}' is invalid: {exception.Message}", exception);
         }
     }
 

@@ -372,7 +372,7 @@ internal sealed partial class DistributedCacheEngine
         try
         {
             using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
-            var value = await loader(key, state, _disposed.Token).ConfigureAwait(false);
+            var value = await loader(key, state, _ring.Closing).ConfigureAwait(false);
             await StoreAsync(store, key, stamp, new L2Target(memcachedKey, cas, Write: true), value, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)

@@ -9,5 +9,5 @@ internal sealed partial class DistributedCacheEngine
     private readonly EngineTelemetry _telemetry;
 
     /// <summary>The engine's health: nodes live and the ZooKeeper connection (see <see cref="EngineTelemetry.CheckHealth"/>).</summary>
-    internal HealthCheckResult CheckHealth() => _telemetry.CheckHealth(_ready);
+    internal HealthCheckResult CheckHealth() => _telemetry.CheckHealth(_ring.Started);
 }

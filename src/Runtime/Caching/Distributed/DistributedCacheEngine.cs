@@ -23,7 +23,7 @@ namespace TypedCache.Caching.Distributed;
 /// L1 entries are shared instances: treat cached values as immutable (generated records are).
 /// </para>
 /// </remarks>
-internal sealed partial class DistributedCacheEngine : ICacheEngine
+internal sealed partial class DistributedCacheEngine : ICacheEngine, IRingListener
 {
     private const int MaxMemcachedRelativeTtl = 30 * 24 * 3600;
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(2);
@@ -37,32 +37,17 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
     private readonly ConcurrentDictionary<string, StrongBox<long>> _typeVersions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _tagVersions = new(StringComparer.Ordinal);
     private readonly StrongBox<long> _epoch = new();
-    private readonly Task _ready;
-    private readonly CancellationTokenSource _disposed = new();
-    private MemcachedCluster? _cluster;
-    private CoordinationBus? _bus;
+    private readonly RingConnection _ring;
 
     public DistributedCacheEngine(DistributedCacheSettings settings, CacheContextOptions context)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
         _options = settings.Options.Clone();
-        _options.Validate();
         _time = context.TimeProvider;
         _prefix = context.KeyPrefix;
         _telemetry = new EngineTelemetry(context);
-        if (settings.Nodes.Count > 0)
-        {
-            _cluster = MemcachedCluster.Create(settings.Nodes, settings.ClusterOptions);
-        }
-        else if (settings.ZooKeeper is null)
-        {
-            throw new InvalidOperationException("The memcached engine needs servers: list them in UseMemcached(...) or register them in ZooKeeper and call UseZooKeeper(...).");
-        }
-
-        // Started off the caller's synchronization context: the background loops it starts must never post to it.
-        var clusterOptions = settings.ClusterOptions ?? new MemcachedClusterOptions();
-        _ready = Task.Run(() => StartAsync(settings.ZooKeeper, clusterOptions));
+        _ring = new RingConnection(settings, _time, this, _telemetry);
     }
 
     public long GetTypeVersion(CacheTypeDescriptor type) => Volatile.Read(ref Version(_typeVersions, type.Name).Value);
@@ -121,13 +106,13 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         ArgumentNullException.ThrowIfNull(type);
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var box = Version(_typeVersions, type.Name);
-        if (_bus is null)
+        if (_ring.Bus is not { } bus)
         {
             Interlocked.Increment(ref box.Value);
             return;
         }
 
-        await _bus.BumpAsync(Coordination.VersionKind.Type, type.Name, box, cancellationToken).ConfigureAwait(false);
+        await bus.BumpAsync(Coordination.VersionKind.Type, type.Name, box, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
@@ -135,13 +120,13 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         CacheNames.ThrowIfInvalid(tag, nameof(tag));
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var box = Version(_tagVersions, tag);
-        if (_bus is null)
+        if (_ring.Bus is not { } bus)
         {
             Interlocked.Increment(ref box.Value);
             return;
         }
 
-        await _bus.BumpAsync(Coordination.VersionKind.Tag, tag, box, cancellationToken).ConfigureAwait(false);
+        await bus.BumpAsync(Coordination.VersionKind.Tag, tag, box, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<IAsyncDisposable> LockAsync<T, TKey>(CacheTypeDescriptor<T, TKey> type, TKey key, TimeSpan timeout, CancellationToken cancellationToken)
@@ -155,44 +140,14 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
 
         using var waiting = CacheTelemetry.StartLockWait(type.Name);
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
-        var bus = _bus ?? throw new InvalidOperationException(
+        var bus = _ring.Bus ?? throw new InvalidOperationException(
             $"Locking a {type.Name} key needs ZooKeeper: configure the context with UseZooKeeper(connectString, root).");
         return await bus.LockAsync(type.Name, TypeStore<T, TKey>.PartsText(key), timeout, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed.IsCancellationRequested)
-        {
-            return;
-        }
+    public ValueTask DisposeAsync() => _ring.DisposeAsync();
 
-        await _disposed.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _ready.ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            // A failed start already reached every caller; disposal releases what did start.
-        }
-
-        _telemetry.Detach();
-
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _disposed.Dispose();
-    }
-
-    private MemcachedCluster Cluster => _cluster!;
+    private MemcachedCluster Cluster => _ring.Cluster;
 
     private static StrongBox<long> Version(ConcurrentDictionary<string, StrongBox<long>> versions, string name) =>
         versions.GetOrAdd(name, static _ => new StrongBox<long>());
@@ -205,8 +160,7 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
     private int L2TtlSeconds(CacheTypeDescriptor type) =>
         (int)Math.Min(MaxMemcachedRelativeTtl, Math.Ceiling((type.Ttl + _options.FailSafeMaxAge).TotalSeconds));
 
-    private ValueTask ReadyAsync(CancellationToken cancellationToken) =>
-        _ready.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(_ready.WaitAsync(cancellationToken));
+    private ValueTask ReadyAsync(CancellationToken cancellationToken) => _ring.ReadyAsync(cancellationToken);
 
     private TypeStore<T, TKey> Store<T, TKey>(CacheTypeDescriptor<T, TKey> type)
         where T : class
@@ -235,27 +189,13 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        if (_bus is not null)
+        if (_ring.Bus is { } bus)
         {
-            await _bus.PublishKeyAsync(type.Name, TypeStore<T, TKey>.PartsText(key), cancellationToken).ConfigureAwait(false);
+            await bus.PublishKeyAsync(type.Name, TypeStore<T, TKey>.PartsText(key), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Connects to ZooKeeper (versions, events, membership) when configured, then waits for the memcached connections.</summary>
-    private async Task StartAsync(ZooKeeperSettings? zooKeeper, MemcachedClusterOptions clusterOptions)
-    {
-        if (zooKeeper is not null)
-        {
-            var bus = await CoordinationBus.StartAsync(zooKeeper with { Logger = _telemetry.ZooKeeperLogger }, _options, _time, OnRemoteKey, OnMissedEvents, OnVersion, _disposed.Token).ConfigureAwait(false);
-            _bus = bus;
-            _cluster ??= await MemcachedCluster.StartAsync(bus.Root, clusterOptions, _disposed.Token).ConfigureAwait(false);
-        }
-
-        _telemetry.Attach(_cluster!, _bus?.Root.Client);
-        await _cluster!.WaitForConnectionsAsync(clusterOptions.NodeOptions.ConnectTimeout, _disposed.Token).ConfigureAwait(false);
-    }
-
-    private void OnRemoteKey(string type, ReadOnlySpan<byte> keyParts)
+    void IRingListener.OnKey(string type, ReadOnlySpan<byte> keyParts)
     {
         CacheTelemetry.InvalidationReceived(type);
         if (_storesByName.TryGetValue(type, out var store))
@@ -264,9 +204,9 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine
         }
     }
 
-    private void OnMissedEvents() => Interlocked.Increment(ref _epoch.Value);
+    void IRingListener.OnMissed() => Interlocked.Increment(ref _epoch.Value);
 
-    private void OnVersion(Coordination.VersionKind kind, string name, long version)
+    void IRingListener.OnVersion(Coordination.VersionKind kind, string name, long version)
     {
         var box = Version(kind == Coordination.VersionKind.Type ? _typeVersions : _tagVersions, name);
         RaiseTo(box, version);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Caching.Distributed;
+using TypedCache.Caching.Distributed;
 using TypedCache.Memcached;
 
 namespace TypedCache.Caching.MicrosoftCaching;

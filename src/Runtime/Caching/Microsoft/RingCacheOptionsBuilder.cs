@@ -14,8 +14,6 @@ public sealed class RingCacheOptionsBuilder
 {
     internal RingCacheOptionsBuilder(string defaultKeyPrefix) => KeyPrefix = defaultKeyPrefix;
 
-    internal const string NoServers = "A cache on the ring needs servers: call UseMemcached(\"host:port\", ...), or register them in ZooKeeper and call UseZooKeeper(connectString, root).";
-
     internal DistributedCacheSettings Settings { get; } = new();
 
     internal string KeyPrefix { get; private set; }
@@ -126,7 +124,7 @@ public sealed class RingCacheOptionsBuilder
     {
         if (Settings.Nodes.Count == 0 && Settings.ZooKeeper is null)
         {
-            throw new InvalidOperationException(NoServers);
+            throw new InvalidOperationException(RingConnection.NoServers);
         }
 
         Settings.Options.Validate();

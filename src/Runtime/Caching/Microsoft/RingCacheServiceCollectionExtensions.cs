@@ -2,6 +2,7 @@ using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using TypedCache;
+using TypedCache.Caching.Distributed;
 using TypedCache.Caching.MicrosoftCaching;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using BitFaster.Caching.Lru;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
+using TypedCache.Caching.Distributed;
 using TypedCache.Coordination;
 
 namespace TypedCache.Caching.MicrosoftCaching;
