@@ -20,8 +20,16 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
         Assert.Contains($"proxy listening on 127.0.0.1:{port} over 3 nodes", proxy.Stdout, StringComparison.Ordinal);
 
-        var (exitCode, report) = await TestProcess.RunAsync("/usr/bin/memccapable", ["-a", "-h", "127.0.0.1", "-p", port.ToString(), "-t", "10"], TimeSpan.FromSeconds(60));
+        string[] memccapable = ["-a", "-h", "127.0.0.1", "-p", port.ToString(), "-t", "10"];
+        var (exitCode, report) = await TestProcess.RunAsync("/usr/bin/memccapable", memccapable, TimeSpan.FromSeconds(60));
         output.WriteLine(report);
+        if (exitCode >= 128 && !report.Contains("[FAIL]", StringComparison.Ordinal))
+        {
+            // memccapable itself died by a signal (seen once: SIGABRT after its last test passed, on a loaded machine);
+            // a crash of the tool is not a verdict on the proxy, so it gets one more run.
+            (exitCode, report) = await TestProcess.RunAsync("/usr/bin/memccapable", memccapable, TimeSpan.FromSeconds(60));
+            output.WriteLine(report);
+        }
         Assert.Equal(0, exitCode);
         Assert.Contains("All tests passed", report, StringComparison.Ordinal);
 
