@@ -202,6 +202,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
             return;
         }
 
+        await FlushAsync().ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
@@ -225,6 +226,33 @@ internal sealed class CoordinationBus : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Lets the sender write what is queued before the bus stops, so a process that stops right after its last
+    /// invalidation returned loses none; at most <see cref="DistributedCacheOptions.InvalidationSendTimeout"/>, and not
+    /// at all while ZooKeeper is away (the queue is lost with the process then, as the option documents).
+    /// </summary>
+    private async Task FlushAsync()
+    {
+        Task sender;
+        lock (_queue)
+        {
+            sender = _sender;
+        }
+
+        if (!sender.IsCompleted && IsConnected)
+        {
+            try
+            {
+                // Real time on purpose: this waits for the network, not for cache expiry.
+                await sender.WaitAsync(_options.InvalidationSendTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // ZooKeeper is too slow: what is still queued is dropped with the process.
+            }
+        }
     }
 
     private bool IsConnected => _client.State is ConnectionState.Connected or ConnectionState.Reconnected;

@@ -49,7 +49,8 @@ public sealed class DistributedCacheOptions
     /// Whether <c>InvalidateAsync</c> and <c>SetAsync</c> wait until ZooKeeper has the invalidation event. Default
     /// false: they return once this process's L1 and memcached (L2) have the change and the event is queued; one
     /// sender per process writes the queue to ZooKeeper in order, and other processes drop the key from their L1
-    /// within the propagation time. A process that crashes right after the call returns can lose an event not yet
+    /// within the propagation time. Disposing the context first sends what is queued (at most
+    /// <see cref="InvalidationSendTimeout"/>). A process that crashes right after the call returns can lose an event not yet
     /// sent: other processes may then serve the old value from their L1 until its local TTL ends, never from L2.
     /// When true, the call returns when ZooKeeper has the event (at most <see cref="InvalidationSendTimeout"/>), so a
     /// crash after it returns loses nothing. Either way, while ZooKeeper is unreachable the event is queued and the
