@@ -12,7 +12,9 @@ internal delegate void RemoteKeyHandler(string type, ReadOnlySpan<byte> keyParts
 
 /// <summary>
 /// The engine's link to ZooKeeper: follows the type and tag versions and the invalidation event log, and sends this
-/// process's invalidations through one ordered queue. While ZooKeeper is unreachable the queue holds them (bounded:
+/// process's invalidations through one ordered queue, in the background unless
+/// <see cref="DistributedCacheOptions.AwaitInvalidationBroadcast"/> is set. While ZooKeeper is unreachable the queue
+/// holds them and callers do not wait (bounded:
 /// past <see cref="DistributedCacheOptions.InvalidationQueueCapacity"/> a key invalidation becomes a bump of its
 /// type, which invalidates more but never less) and sends them, in order, when it returns.
 /// </summary>
@@ -136,7 +138,11 @@ internal sealed class CoordinationBus : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a key invalidation for every process's L1 and waits (bounded) until ZooKeeper has it.</summary>
+    /// <summary>
+    /// Queues a key invalidation for every process's L1. Returns at once unless
+    /// <see cref="DistributedCacheOptions.AwaitInvalidationBroadcast"/> is set and ZooKeeper is connected: then it
+    /// waits (bounded) until ZooKeeper has it.
+    /// </summary>
     public Task PublishKeyAsync(string type, string key, CancellationToken cancellationToken)
     {
         Pending pending;
@@ -149,10 +155,13 @@ internal sealed class CoordinationBus : IAsyncDisposable
         }
 
         SendIfIdle();
-        return WaitSentAsync(pending, cancellationToken);
+        return _options.AwaitInvalidationBroadcast ? WaitSentAsync(pending, cancellationToken) : Task.CompletedTask;
     }
 
-    /// <summary>Bumps a version: at once in this process, in ZooKeeper through the queue.</summary>
+    /// <summary>
+    /// Bumps a version: at once in this process, in ZooKeeper through the queue. Waits (bounded) until ZooKeeper has
+    /// it while connected; returns at once, leaving it queued, while ZooKeeper is away.
+    /// </summary>
     public Task BumpAsync(VersionKind kind, string name, StrongBox<long> local, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref local.Value);
@@ -171,7 +180,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
     /// <exception cref="TimeoutException">The lock was not had within <paramref name="timeout"/>.</exception>
     public async Task<IAsyncDisposable> LockAsync(string type, string key, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (_client.State is not (ConnectionState.Connected or ConnectionState.Reconnected))
+        if (!IsConnected)
         {
             throw new InvalidOperationException($"ZooKeeper is unreachable ({_client.State}): the lock on {type} key '{key}' cannot be taken.");
         }
@@ -193,6 +202,7 @@ internal sealed class CoordinationBus : IAsyncDisposable
             return;
         }
 
+        await FlushAsync().ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
@@ -218,7 +228,42 @@ internal sealed class CoordinationBus : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task WaitSentAsync(Pending pending, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lets the sender write what is queued before the bus stops, so a process that stops right after its last
+    /// invalidation returned loses none; at most <see cref="DistributedCacheOptions.InvalidationSendTimeout"/>, and not
+    /// at all while ZooKeeper is away (the queue is lost with the process then, as the option documents).
+    /// </summary>
+    private async Task FlushAsync()
+    {
+        Task sender;
+        lock (_queue)
+        {
+            sender = _sender;
+        }
+
+        if (!sender.IsCompleted && IsConnected)
+        {
+            try
+            {
+                // Real time on purpose: this waits for the network, not for cache expiry.
+                await sender.WaitAsync(_options.InvalidationSendTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // ZooKeeper is too slow: what is still queued is dropped with the process.
+            }
+        }
+    }
+
+    private bool IsConnected => _client.State is ConnectionState.Connected or ConnectionState.Reconnected;
+
+    /// <summary>Waits until ZooKeeper has <paramref name="pending"/>, at most <see cref="DistributedCacheOptions.InvalidationSendTimeout"/>, and not at all while it is away.</summary>
+    private Task WaitSentAsync(Pending pending, CancellationToken cancellationToken) =>
+        pending.Sent.Task.IsCompleted ? pending.Sent.Task
+        : IsConnected ? WaitConnectedAsync(pending, cancellationToken)
+        : Task.CompletedTask;
+
+    private async Task WaitConnectedAsync(Pending pending, CancellationToken cancellationToken)
     {
         try
         {

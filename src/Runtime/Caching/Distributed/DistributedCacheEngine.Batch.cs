@@ -34,9 +34,8 @@ internal sealed partial class DistributedCacheEngine
         List<(TKey Key, Flight<T> Flight)>? others = null;
         foreach (var key in misses)
         {
-            var fresh = new Flight<T>();
-            var flight = store.Flights.GetOrAdd(key, fresh);
-            if (ReferenceEquals(flight, fresh))
+            var flight = store.JoinFlight(key, out var owner);
+            if (owner)
             {
                 mine.Add((key, flight));
             }

@@ -66,9 +66,8 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        var fresh = new Flight<T>();
-        var flight = store.Flights.GetOrAdd(key, fresh);
-        if (!ReferenceEquals(flight, fresh))
+        var flight = store.JoinFlight(key, out var owner);
+        if (!owner)
         {
             return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
         }

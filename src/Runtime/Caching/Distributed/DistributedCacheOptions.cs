@@ -45,7 +45,25 @@ public sealed class DistributedCacheOptions
     /// <summary>How many invalidations wait while ZooKeeper is unreachable; beyond it the oldest key batches are merged. Default 10,000.</summary>
     public int InvalidationQueueCapacity { get; set; } = 10_000;
 
-    /// <summary>How long <c>InvalidateAsync</c> and friends wait for ZooKeeper to take the event before leaving it queued. Default 5 s.</summary>
+    /// <summary>
+    /// Whether <c>InvalidateAsync</c> and <c>SetAsync</c> wait until ZooKeeper has the invalidation event. Default
+    /// false: they return once this process's L1 and memcached (L2) have the change and the event is queued; one
+    /// sender per process writes the queue to ZooKeeper in order, and other processes drop the key from their L1
+    /// within the propagation time. Disposing the context first sends what is queued (at most
+    /// <see cref="InvalidationSendTimeout"/>). A process that crashes right after the call returns can lose an event not yet
+    /// sent: other processes may then serve the old value from their L1 until its local TTL ends, never from L2.
+    /// When true, the call returns when ZooKeeper has the event (at most <see cref="InvalidationSendTimeout"/>), so a
+    /// crash after it returns loses nothing. Either way, while ZooKeeper is unreachable the event is queued and the
+    /// call returns at once.
+    /// </summary>
+    /// <remarks>
+    /// <c>InvalidateAllAsync</c> and <c>InvalidateTagAsync</c> bump a version kept in ZooKeeper: while ZooKeeper is
+    /// connected they always wait until it has the new version (at most <see cref="InvalidationSendTimeout"/>); while
+    /// it is away the version moves in this process at once and the bump is queued and sent when ZooKeeper returns.
+    /// </remarks>
+    public bool AwaitInvalidationBroadcast { get; set; }
+
+    /// <summary>How long a call that waits for ZooKeeper to take an invalidation (see <see cref="AwaitInvalidationBroadcast"/>) waits before leaving it queued. Default 5 s.</summary>
     public TimeSpan InvalidationSendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     internal void Validate()

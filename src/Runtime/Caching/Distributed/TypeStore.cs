@@ -19,6 +19,13 @@ internal interface ITypeStore
 /// </summary>
 internal readonly record struct Stamp(long TypeVersion, long[] TagVersions, long Epoch, int Bucket, int BucketVersion);
 
+/// <summary>A load in flight for one key, with the version of the key's bucket when it started.</summary>
+internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
+    where T : class
+{
+    public int BucketVersion { get; } = bucketVersion;
+}
+
 /// <summary>An in-process entry: the shared value, the stamp it was stored under, and when it leaves L1.</summary>
 internal sealed class LocalEntry<T>(T value, in Stamp stamp, long localExpiryMs, long logicalExpiryMs)
     where T : class
@@ -74,7 +81,8 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
 
     public ConcurrentLru<TKey, LocalEntry<T>>? Local { get; }
 
-    public ConcurrentDictionary<TKey, Flight<T>> Flights { get; } = new();
+    /// <summary>The loads in flight, one per key; see <see cref="JoinFlight"/>.</summary>
+    public ConcurrentDictionary<TKey, KeyFlight<T>> Flights { get; } = new();
 
     public long TypeVersion => Volatile.Read(ref _typeVersion.Value);
 
@@ -139,6 +147,32 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The load in flight for <paramref name="key"/> to join, or a new one that <paramref name="owner"/> says the
+    /// caller must run. A flight that started before the key's bucket moved (the key was invalidated or set, here or
+    /// in another process) is detached: only the callers that joined it before get its outcome.
+    /// </summary>
+    public KeyFlight<T> JoinFlight(in TKey key, out bool owner)
+    {
+        var bucket = BucketOf(key);
+        while (true)
+        {
+            var version = Volatile.Read(ref _buckets[bucket]);
+            if (Flights.TryGetValue(key, out var current) && current.BucketVersion == version)
+            {
+                owner = false;
+                return current;
+            }
+
+            var fresh = new KeyFlight<T>(version);
+            if (current is null ? Flights.TryAdd(key, fresh) : Flights.TryUpdate(key, fresh, current))
+            {
+                owner = true;
+                return fresh;
+            }
+        }
     }
 
     /// <summary>Moves the key's bucket: its L1 entry and loads in flight no longer count.</summary>

@@ -537,7 +537,10 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
             return new Entry(buffer.WrittenSpan.ToArray(), Type.SchemaHash, now + Type.Ttl, stamp);
         }
 
-        /// <summary>Marks a load in flight for <paramref name="key"/> so that its result is not stored.</summary>
+        /// <summary>
+        /// Detaches the load in flight for <paramref name="key"/>: its result is not stored and goes only to the callers
+        /// that joined it before; later callers start a fresh load.
+        /// </summary>
         public void SupersedeFlight(TKey key)
         {
             if (Flights.TryGetValue(key, out var flight))
@@ -546,6 +549,8 @@ internal sealed partial class InMemoryCacheEngine : ICacheEngine
                 {
                     flight.Superseded = true;
                 }
+
+                Flights.TryRemove(KeyValuePair.Create(key, flight));
             }
         }
 
