@@ -22,7 +22,8 @@ internal interface IBackendReply
 /// appended whole, in order, to one buffer. While no request is at the node, the caller that appends sends the buffer
 /// on its own thread (no thread hop); while some are, the buffer is corked and the read loop sends it when replies
 /// arrive (before it hands them out) and after, so the requests of many clients leave in one write and the node reads
-/// them in one read, as nutcracker's event loop batches them. One read loop frames replies by the kind each request expects
+/// them in one read, as nutcracker's event loop batches them. No thread ever waits on a send: one the node cannot take
+/// at once finishes when the socket is writable, and what is appended meanwhile leaves in the next write. One read loop frames replies by the kind each request expects
 /// and hands them to a FIFO of waiting requests.
 /// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
 /// connection and answers everything in flight as unavailable; the connection is reopened in the background with
@@ -48,6 +49,7 @@ internal sealed class ProxyBackend : ITopologyNode
     private PooledBufferWriter _sending = new(16 * 1024);
     private Socket? _socket;
     private bool _sendInProgress;
+    private TaskCompletionSource? _sendStopped;
     private int _atNode;
     private int _buffered;
     private bool _everConnected;
@@ -91,7 +93,7 @@ internal sealed class ProxyBackend : ITopologyNode
                 return true;
             _sendInProgress = true;
         }
-        SendAll(socket);
+        _ = SendAllAsync(socket);
         return true;
     }
 
@@ -104,20 +106,28 @@ internal sealed class ProxyBackend : ITopologyNode
                 return;
             _sendInProgress = true;
         }
-        SendAll(socket);
+        _ = SendAllAsync(socket);
     }
 
-    /// <summary>Sends what is buffered, and what is appended while it sends, until the buffer is empty.</summary>
-    private void SendAll(Socket socket)
+    /// <summary>
+    /// Sends what is buffered, and what is appended while it sends, until the buffer is empty. It runs on the caller's
+    /// thread while the node takes the bytes at once; when the node's receive window is full it stands down until the
+    /// socket is writable again, so neither a client's read loop nor the backend's read loop ever waits on a send (a
+    /// node blocked writing replies the proxy is not reading would otherwise never read the proxy's requests).
+    /// </summary>
+    private async Task SendAllAsync(Socket socket)
     {
+        bool failed = false;
         while (true)
         {
             PooledBufferWriter batch;
             lock (_gate)
             {
-                if (_out.WrittenCount == 0 || !ReferenceEquals(_socket, socket))
+                if (failed || _out.WrittenCount == 0 || !ReferenceEquals(_socket, socket))
                 {
                     _sendInProgress = false;
+                    _sendStopped?.TrySetResult();
+                    _sendStopped = null;
                     return;
                 }
                 batch = _out;
@@ -128,14 +138,15 @@ internal sealed class ProxyBackend : ITopologyNode
             }
             try
             {
-                var bytes = batch.WrittenSpan;
+                var bytes = batch.WrittenMemory;
                 while (!bytes.IsEmpty)
-                    bytes = bytes[socket.Send(bytes, SocketFlags.None)..];
+                    bytes = bytes[await socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false)..];
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
                 // The read loop sees the closed socket and answers everything in flight as unavailable.
                 socket.Dispose();
+                failed = true;
             }
             lock (_gate)
                 batch.Clear();
@@ -242,6 +253,7 @@ internal sealed class ProxyBackend : ITopologyNode
         {
         }
         List<Pending> failed;
+        Task? sending = null;
         lock (_gate)
         {
             _socket = null;
@@ -251,13 +263,13 @@ internal sealed class ProxyBackend : ITopologyNode
             _out.Clear();
             _atNode = 0;
             _buffered = 0;
+            if (_sendInProgress)
+                sending = (_sendStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
-        // A caller may still be in a send on the closed socket: it fails at once and stands down.
-        SpinWait.SpinUntil(() =>
-        {
-            lock (_gate)
-                return !_sendInProgress;
-        });
+        // A send may still be under way on the closed socket: it fails at once and stands down, and its buffer is
+        // free before the next connection fills it.
+        if (sending is not null)
+            await sending.ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         await watchdog.ConfigureAwait(false);
         foreach (var pending in failed)
