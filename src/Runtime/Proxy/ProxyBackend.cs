@@ -25,8 +25,9 @@ internal interface IBackendReply
 /// them in one read, as nutcracker's event loop batches them. No thread ever waits on a send: one the node cannot take
 /// at once finishes when the socket is writable, and what is appended meanwhile leaves in the next write. One read loop frames replies by the kind each request expects
 /// and hands them to a FIFO of waiting requests.
-/// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
-/// connection and answers everything in flight as unavailable; the connection is reopened in the background with
+/// A request older than the backend timeout is answered as unavailable (its late reply dropped); after
+/// <see cref="ProxyOptions.FailureThreshold"/> of them in a row, or any other fault (connection lost, a reply that does
+/// not frame), the connection is closed and everything in flight answered as unavailable; the connection is reopened in the background with
 /// backoff. While it is down, requests are refused at once and the node's keys follow the proxy's node-down policy.
 /// </summary>
 internal sealed class ProxyBackend : ITopologyNode
@@ -43,6 +44,7 @@ internal sealed class ProxyBackend : ITopologyNode
     private readonly Action<ProxyBackend, bool> _healthChanged;
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _pending = new();
+    private readonly Queue<Pending> _timedOut = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly Task _run;
     private PooledBufferWriter _out = new(16 * 1024);
@@ -51,6 +53,7 @@ internal sealed class ProxyBackend : ITopologyNode
     private bool _sendInProgress;
     private TaskCompletionSource? _sendStopped;
     private int _atNode;
+    private int _failures;
     private int _buffered;
     private bool _everConnected;
 
@@ -260,6 +263,8 @@ internal sealed class ProxyBackend : ITopologyNode
             socket.Dispose();
             failed = [.. _pending];
             _pending.Clear();
+            _timedOut.Clear();
+            _failures = 0;
             _out.Clear();
             _atNode = 0;
             _buffered = 0;
@@ -277,23 +282,38 @@ internal sealed class ProxyBackend : ITopologyNode
         _healthChanged(this, false);
     }
 
-    /// <summary>Closes the connection when its oldest request has waited longer than the backend timeout.</summary>
+    /// <summary>
+    /// Answers as unavailable each request that has waited longer than the backend timeout (its reply, if it comes, is
+    /// dropped), and closes the connection after <see cref="ProxyOptions.FailureThreshold"/> such requests with no
+    /// reply in between, as the cluster client marks a node down after consecutive failures.
+    /// </summary>
     private async Task WatchdogAsync(Socket socket, CancellationToken cancellationToken)
     {
         var period = TimeSpan.FromTicks(Math.Max(_options.BackendTimeout.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
         using var timer = new PeriodicTimer(period);
+        var late = new List<Pending>();
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
+                bool down;
                 lock (_gate)
                 {
-                    if (_pending.TryPeek(out var oldest) && Stopwatch.GetElapsedTime(oldest.Started) > _options.BackendTimeout)
+                    while (_pending.TryPeek(out var oldest) && Stopwatch.GetElapsedTime(oldest.Started) > _options.BackendTimeout)
                     {
-                        socket.Dispose();
-                        return;
+                        _timedOut.Enqueue(_pending.Dequeue());
+                        late.Add(oldest);
+                        _failures++;
                     }
+                    down = _failures >= _options.FailureThreshold;
+                    if (down)
+                        socket.Dispose();
                 }
+                foreach (var pending in late)
+                    pending.Reply.OnUnavailable(pending.Part);
+                late.Clear();
+                if (down)
+                    return;
             }
         }
         catch (OperationCanceledException)
@@ -317,9 +337,11 @@ internal sealed class ProxyBackend : ITopologyNode
                 while (!buffer.IsEmpty)
                 {
                     Pending head;
+                    bool answered;
                     lock (_gate)
                     {
-                        if (!_pending.TryPeek(out head))
+                        answered = _timedOut.TryPeek(out head);
+                        if (!answered && !_pending.TryPeek(out head))
                             throw new InvalidDataException($"memcached {Endpoint} sent bytes nothing asked for.");
                     }
                     var status = ReplyFramer.TryFrame(buffer, head.Kind, out long length);
@@ -329,10 +351,20 @@ internal sealed class ProxyBackend : ITopologyNode
                         break;
                     lock (_gate)
                     {
-                        _pending.Dequeue();
+                        if (answered)
+                        {
+                            _timedOut.Dequeue();
+                        }
+                        else
+                        {
+                            _pending.Dequeue();
+                            _failures = 0;
+                        }
                         _atNode--;
                     }
-                    head.Reply.OnReply(head.Part, buffer.Slice(0, length));
+                    // A request answered as unavailable when it timed out: its late reply is dropped.
+                    if (!answered)
+                        head.Reply.OnReply(head.Part, buffer.Slice(0, length));
                     buffer = buffer.Slice(length);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
