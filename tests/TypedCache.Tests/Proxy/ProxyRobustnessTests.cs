@@ -23,7 +23,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task Garbage_gets_memcached_errors_and_leaves_the_proxy_and_backends_in_sync()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxLineBytes = 1024 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxLineBytes = 1024 });
         var random = new Random(1234);
         for (int round = 0; round < 20; round++)
         {
@@ -51,7 +51,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task An_oversize_value_is_swallowed_and_refused_as_memcached_refuses_it()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxValueBytes = 1000 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxValueBytes = 1000 });
         await using var client = await rig.ConnectAsync();
         string key = ClusterTestSupport.Prefix() + "big";
         string big = new('v', 5000);
@@ -87,7 +87,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [NeedsOpenFilesFact(Idle + 512)]
     public async Task Ten_thousand_idle_connections_are_held_and_the_limit_refuses_one_more()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxConnections = Idle + 1 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxConnections = Idle + 1 });
         var started = Stopwatch.GetTimestamp();
         using (var holder = ChildProcess.Start("/usr/bin/python3", ["-c", HoldConnections, rig.Port.ToString(), Idle.ToString()]))
         {
@@ -116,7 +116,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task An_idle_connection_is_closed_after_the_idle_timeout_and_a_busy_one_is_not()
     {
-        await using var rig = await ProxyRig.StartAsync(1, new ProxyOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var rig = await ProxyRig.StartAsync(1, new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, IdleTimeout = TimeSpan.FromSeconds(2) });
         await using var idle = await rig.ConnectAsync();
         await using var busy = await rig.ConnectAsync();
         var started = Stopwatch.GetTimestamp();
@@ -124,14 +124,14 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         while (!closed.IsCompleted)
             Assert.Equal("END\r\n", await busy.ExchangeAsync("get k\r\n"));
         Assert.True(await closed);
-        output.WriteLine($"idle connection closed after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (timeout 300 ms)");
+        output.WriteLine($"idle connection closed after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (timeout 2 s)");
         Assert.Equal("END\r\n", await busy.ExchangeAsync("get k\r\n"));
     }
 
     [Fact]
     public async Task A_client_that_does_not_read_holds_up_only_itself()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxPipelineDepth = 64 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxPipelineDepth = 64 });
         string key = ClusterTestSupport.Prefix() + "large";
         string value = new('x', 64 * 1024);
         await using var slow = await rig.ConnectAsync();
@@ -221,7 +221,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     {
         await using var server = await MemcachedServer.StartAsync();
         await using var relay = await FaultyRelay.StartAsync(server.Host, server.Port);
-        var options = new ProxyOptions { BackendTimeout = TimeSpan.FromSeconds(1), FailureThreshold = 3 };
+        var options = new ProxyOptions { BackendTimeout = TimeSpan.FromSeconds(2), FailureThreshold = 3 };
         await using var proxy = MemcachedProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), [new RingNode("127.0.0.1", relay.Port)], options);
         var backend = proxy.Topology.Current.Nodes[0];
         await ClusterTestSupport.UntilAsync(() => backend.IsUp, "the backend to connect");
