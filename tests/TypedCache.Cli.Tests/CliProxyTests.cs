@@ -9,6 +9,14 @@ namespace TypedCache.Cli.Tests;
 
 public sealed class CliProxyTests(ITestOutputHelper output)
 {
+    /// <summary>A backend timeout that a stall of a loaded machine never reaches (these tests take nodes down by killing them).</summary>
+    private static readonly string[] GenerousTimeout = ["--backend-timeout", "10s"];
+
+    private const int ValueBytes = 512 * 1024;
+    private const int Clients = 8;
+    private const int Rounds = 16;
+    private const int KeysPerClient = 4;
+
     [Fact]
     public async Task Proxy_over_a_static_list_passes_memccapable_and_stops_on_ctrl_c()
     {
@@ -16,7 +24,7 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         await using var b = await MemcachedServer.StartAsync();
         await using var c = await MemcachedServer.StartAsync();
         int port = FreePort();
-        await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", $"{a.Endpoint},{b.Endpoint},{c.Endpoint}"]);
+        await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", $"{a.Endpoint},{b.Endpoint},{c.Endpoint}", .. GenerousTimeout]);
         await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
         Assert.Contains($"proxy listening on 127.0.0.1:{port} over 3 nodes", proxy.Stdout, StringComparison.Ordinal);
 
@@ -38,6 +46,74 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         Assert.Contains("proxy stopped", proxy.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Each client pipelines <c>set</c> then <c>get</c> of 512 KB values without waiting, all to one node, through a
+    /// proxy with one I/O thread (every socket completion runs on it): the proxy's sends to memcached fill memcached's
+    /// receive window while memcached's replies fill the proxy's, so memcached reads the next requests only when the
+    /// proxy reads its replies. A proxy that waited on a send there would stop reading replies and stall until the
+    /// backend timeout closed the connection, and the replies would be wrong.
+    /// </summary>
+    [Fact]
+    public async Task Many_clients_pipelining_large_sets_and_gets_through_one_io_thread_get_every_reply_right()
+    {
+        await using var node = await MemcachedServer.StartAsync(new MemcachedServerOptions { MemoryMegabytes = 128 });
+        int port = FreePort();
+        await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", node.Endpoint, "--io-threads", "1", .. GenerousTimeout]);
+        await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string prefix = "big" + Guid.NewGuid().ToString("N")[..8] + ":";
+
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(client => PipelineLargeValuesAsync(port, prefix + client + ":", client, deadline.Token)));
+
+        Assert.False(proxy.HasExited, proxy.Stderr);
+    }
+
+    /// <summary>Sends every request of one client at once while it reads the replies, and checks them byte for byte.</summary>
+    private static async Task PipelineLargeValuesAsync(int port, string keyPrefix, int client, CancellationToken cancellationToken)
+    {
+        var requests = new MemoryStream();
+        var expected = new MemoryStream();
+        for (int round = 0; round < Rounds; round++)
+        {
+            string key = keyPrefix + (round % KeysPerClient);
+            var value = new byte[ValueBytes];
+            Array.Fill(value, (byte)('a' + ((client * Rounds + round) % 26)));
+            WriteFramed(requests, $"set {key} 0 0 {ValueBytes}\r\n", value, $"\r\nget {key}\r\n");
+            WriteFramed(expected, $"STORED\r\nVALUE {key} 0 {ValueBytes}\r\n", value, "\r\nEND\r\n");
+        }
+
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+        var send = socket.SendAsync(requests.ToArray(), SocketFlags.None, cancellationToken).AsTask();
+        var received = new byte[expected.Length];
+        int read = 0;
+        try
+        {
+            while (read < received.Length)
+            {
+                int n = await socket.ReceiveAsync(received.AsMemory(read), SocketFlags.None, cancellationToken);
+                if (n == 0)
+                    break;
+                read += n;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        var want = expected.ToArray();
+        int same = want.AsSpan(0, read).CommonPrefixLength(received.AsSpan(0, read));
+        string at = Encoding.Latin1.GetString(received, same, Math.Min(60, read - same)).ReplaceLineEndings("\\n");
+        Assert.True(read == want.Length && same == read, $"client {client}: {read} of {want.Length} reply bytes, first difference at {same}: '{at}'");
+        await send;
+    }
+
+    private static void WriteFramed(MemoryStream into, string head, byte[] value, string tail)
+    {
+        into.Write(Encoding.ASCII.GetBytes(head));
+        into.Write(value);
+        into.Write(Encoding.ASCII.GetBytes(tail));
+    }
+
     [Theory]
     [InlineData("nonsense", "--listen: 'nonsense' is not an address:port")]
     [InlineData("127.0.0.1:0", "--listen: '127.0.0.1:0' is not an address:port")]
@@ -55,7 +131,7 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         await using var node = await MemcachedServer.StartAsync();
         await using var gutter = await MemcachedServer.StartAsync();
         int port = FreePort();
-        await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", node.Endpoint, "--gutter", gutter.Endpoint, "--gutter-ttl", "7"]);
+        await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", node.Endpoint, "--gutter", gutter.Endpoint, "--gutter-ttl", "7", .. GenerousTimeout]);
         await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
         Assert.Contains("gutter: 1 servers, TTLs capped to 7 s", proxy.Stdout, StringComparison.Ordinal);
 

@@ -22,10 +22,12 @@ internal interface IBackendReply
 /// appended whole, in order, to one buffer. While no request is at the node, the caller that appends sends the buffer
 /// on its own thread (no thread hop); while some are, the buffer is corked and the read loop sends it when replies
 /// arrive (before it hands them out) and after, so the requests of many clients leave in one write and the node reads
-/// them in one read, as nutcracker's event loop batches them. One read loop frames replies by the kind each request expects
+/// them in one read, as nutcracker's event loop batches them. No thread ever waits on a send: one the node cannot take
+/// at once finishes when the socket is writable, and what is appended meanwhile leaves in the next write. One read loop frames replies by the kind each request expects
 /// and hands them to a FIFO of waiting requests.
-/// Any fault (connection lost, reply that does not frame, a request older than the operation timeout) closes the
-/// connection and answers everything in flight as unavailable; the connection is reopened in the background with
+/// A request older than the backend timeout is answered as unavailable (its late reply dropped); after
+/// <see cref="ProxyOptions.FailureThreshold"/> of them in a row, or any other fault (connection lost, a reply that does
+/// not frame), the connection is closed and everything in flight answered as unavailable; the connection is reopened in the background with
 /// backoff. While it is down, requests are refused at once and the node's keys follow the proxy's node-down policy.
 /// </summary>
 internal sealed class ProxyBackend : ITopologyNode
@@ -42,13 +44,16 @@ internal sealed class ProxyBackend : ITopologyNode
     private readonly Action<ProxyBackend, bool> _healthChanged;
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _pending = new();
+    private readonly Queue<Pending> _timedOut = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly Task _run;
     private PooledBufferWriter _out = new(16 * 1024);
     private PooledBufferWriter _sending = new(16 * 1024);
     private Socket? _socket;
     private bool _sendInProgress;
+    private TaskCompletionSource? _sendStopped;
     private int _atNode;
+    private int _failures;
     private int _buffered;
     private bool _everConnected;
 
@@ -91,7 +96,7 @@ internal sealed class ProxyBackend : ITopologyNode
                 return true;
             _sendInProgress = true;
         }
-        SendAll(socket);
+        _ = SendAllAsync(socket);
         return true;
     }
 
@@ -104,20 +109,28 @@ internal sealed class ProxyBackend : ITopologyNode
                 return;
             _sendInProgress = true;
         }
-        SendAll(socket);
+        _ = SendAllAsync(socket);
     }
 
-    /// <summary>Sends what is buffered, and what is appended while it sends, until the buffer is empty.</summary>
-    private void SendAll(Socket socket)
+    /// <summary>
+    /// Sends what is buffered, and what is appended while it sends, until the buffer is empty. It runs on the caller's
+    /// thread while the node takes the bytes at once; when the node's receive window is full it stands down until the
+    /// socket is writable again, so neither a client's read loop nor the backend's read loop ever waits on a send (a
+    /// node blocked writing replies the proxy is not reading would otherwise never read the proxy's requests).
+    /// </summary>
+    private async Task SendAllAsync(Socket socket)
     {
+        bool failed = false;
         while (true)
         {
             PooledBufferWriter batch;
             lock (_gate)
             {
-                if (_out.WrittenCount == 0 || !ReferenceEquals(_socket, socket))
+                if (failed || _out.WrittenCount == 0 || !ReferenceEquals(_socket, socket))
                 {
                     _sendInProgress = false;
+                    _sendStopped?.TrySetResult();
+                    _sendStopped = null;
                     return;
                 }
                 batch = _out;
@@ -128,14 +141,15 @@ internal sealed class ProxyBackend : ITopologyNode
             }
             try
             {
-                var bytes = batch.WrittenSpan;
+                var bytes = batch.WrittenMemory;
                 while (!bytes.IsEmpty)
-                    bytes = bytes[socket.Send(bytes, SocketFlags.None)..];
+                    bytes = bytes[await socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false)..];
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
                 // The read loop sees the closed socket and answers everything in flight as unavailable.
                 socket.Dispose();
+                failed = true;
             }
             lock (_gate)
                 batch.Clear();
@@ -242,22 +256,25 @@ internal sealed class ProxyBackend : ITopologyNode
         {
         }
         List<Pending> failed;
+        Task? sending = null;
         lock (_gate)
         {
             _socket = null;
             socket.Dispose();
             failed = [.. _pending];
             _pending.Clear();
+            _timedOut.Clear();
+            _failures = 0;
             _out.Clear();
             _atNode = 0;
             _buffered = 0;
+            if (_sendInProgress)
+                sending = (_sendStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
-        // A caller may still be in a send on the closed socket: it fails at once and stands down.
-        SpinWait.SpinUntil(() =>
-        {
-            lock (_gate)
-                return !_sendInProgress;
-        });
+        // A send may still be under way on the closed socket: it fails at once and stands down, and its buffer is
+        // free before the next connection fills it.
+        if (sending is not null)
+            await sending.ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         await watchdog.ConfigureAwait(false);
         foreach (var pending in failed)
@@ -265,23 +282,38 @@ internal sealed class ProxyBackend : ITopologyNode
         _healthChanged(this, false);
     }
 
-    /// <summary>Closes the connection when its oldest request has waited longer than the backend timeout.</summary>
+    /// <summary>
+    /// Answers as unavailable each request that has waited longer than the backend timeout (its reply, if it comes, is
+    /// dropped), and closes the connection after <see cref="ProxyOptions.FailureThreshold"/> such requests with no
+    /// reply in between, as the cluster client marks a node down after consecutive failures.
+    /// </summary>
     private async Task WatchdogAsync(Socket socket, CancellationToken cancellationToken)
     {
         var period = TimeSpan.FromTicks(Math.Max(_options.BackendTimeout.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
         using var timer = new PeriodicTimer(period);
+        var late = new List<Pending>();
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
+                bool down;
                 lock (_gate)
                 {
-                    if (_pending.TryPeek(out var oldest) && Stopwatch.GetElapsedTime(oldest.Started) > _options.BackendTimeout)
+                    while (_pending.TryPeek(out var oldest) && Stopwatch.GetElapsedTime(oldest.Started) > _options.BackendTimeout)
                     {
-                        socket.Dispose();
-                        return;
+                        _timedOut.Enqueue(_pending.Dequeue());
+                        late.Add(oldest);
+                        _failures++;
                     }
+                    down = _failures >= _options.FailureThreshold;
+                    if (down)
+                        socket.Dispose();
                 }
+                foreach (var pending in late)
+                    pending.Reply.OnUnavailable(pending.Part);
+                late.Clear();
+                if (down)
+                    return;
             }
         }
         catch (OperationCanceledException)
@@ -305,9 +337,11 @@ internal sealed class ProxyBackend : ITopologyNode
                 while (!buffer.IsEmpty)
                 {
                     Pending head;
+                    bool answered;
                     lock (_gate)
                     {
-                        if (!_pending.TryPeek(out head))
+                        answered = _timedOut.TryPeek(out head);
+                        if (!answered && !_pending.TryPeek(out head))
                             throw new InvalidDataException($"memcached {Endpoint} sent bytes nothing asked for.");
                     }
                     var status = ReplyFramer.TryFrame(buffer, head.Kind, out long length);
@@ -317,10 +351,20 @@ internal sealed class ProxyBackend : ITopologyNode
                         break;
                     lock (_gate)
                     {
-                        _pending.Dequeue();
+                        if (answered)
+                        {
+                            _timedOut.Dequeue();
+                        }
+                        else
+                        {
+                            _pending.Dequeue();
+                            _failures = 0;
+                        }
                         _atNode--;
                     }
-                    head.Reply.OnReply(head.Part, buffer.Slice(0, length));
+                    // A request answered as unavailable when it timed out: its late reply is dropped.
+                    if (!answered)
+                        head.Reply.OnReply(head.Part, buffer.Slice(0, length));
                     buffer = buffer.Slice(length);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);

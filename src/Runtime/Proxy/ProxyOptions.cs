@@ -28,10 +28,18 @@ internal sealed class ProxyOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// How long a backend may take to accept a connection or answer the oldest request in flight; past it the
-    /// connection is closed and everything in flight on it is answered as the node-down policy says. Default 1 second.
+    /// How long a backend may take to accept a connection or answer a request; past it the request is answered as the
+    /// node-down policy answers a down node's (its late reply is dropped). Default 1 second.
     /// </summary>
     public TimeSpan BackendTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Requests past <see cref="BackendTimeout"/> in a row, with no reply in between, that mark a node down: its
+    /// connection is closed, everything in flight on it answered as the node-down policy says, and it comes back when
+    /// it is reconnected (and flushed, see <see cref="FlushOnRestore"/>). Default 3, as the cluster client's
+    /// <see cref="MemcachedClusterOptions.FailureThreshold"/>.
+    /// </summary>
+    public int FailureThreshold { get; set; } = 3;
 
     /// <summary>
     /// What a down node's keys do: <see cref="NodeDownPolicy.Miss"/> (they miss; writes answer as not stored),
@@ -72,6 +80,7 @@ internal sealed class ProxyOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxLineBytes, 512, nameof(MaxLineBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BackendTimeout, TimeSpan.Zero, nameof(BackendTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FailureThreshold, 1, nameof(FailureThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPipelineDepth, 1, nameof(MaxPipelineDepth));
         if (!Enum.IsDefined(NodeDownPolicy))
             throw new ArgumentOutOfRangeException(nameof(NodeDownPolicy), NodeDownPolicy, "Unknown node-down policy.");

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
+using TypedCache.Cluster;
 using TypedCache.Proxy;
 using TypedCache.Testing;
 using TypedCache.Tests.Cluster;
@@ -21,7 +23,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task Garbage_gets_memcached_errors_and_leaves_the_proxy_and_backends_in_sync()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxLineBytes = 1024 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxLineBytes = 1024 });
         var random = new Random(1234);
         for (int round = 0; round < 20; round++)
         {
@@ -49,7 +51,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task An_oversize_value_is_swallowed_and_refused_as_memcached_refuses_it()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxValueBytes = 1000 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxValueBytes = 1000 });
         await using var client = await rig.ConnectAsync();
         string key = ClusterTestSupport.Prefix() + "big";
         string big = new('v', 5000);
@@ -85,7 +87,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [NeedsOpenFilesFact(Idle + 512)]
     public async Task Ten_thousand_idle_connections_are_held_and_the_limit_refuses_one_more()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxConnections = Idle + 1 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxConnections = Idle + 1 });
         var started = Stopwatch.GetTimestamp();
         using (var holder = ChildProcess.Start("/usr/bin/python3", ["-c", HoldConnections, rig.Port.ToString(), Idle.ToString()]))
         {
@@ -114,7 +116,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task An_idle_connection_is_closed_after_the_idle_timeout_and_a_busy_one_is_not()
     {
-        await using var rig = await ProxyRig.StartAsync(1, new ProxyOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var rig = await ProxyRig.StartAsync(1, new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, IdleTimeout = TimeSpan.FromSeconds(2) });
         await using var idle = await rig.ConnectAsync();
         await using var busy = await rig.ConnectAsync();
         var started = Stopwatch.GetTimestamp();
@@ -122,14 +124,14 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         while (!closed.IsCompleted)
             Assert.Equal("END\r\n", await busy.ExchangeAsync("get k\r\n"));
         Assert.True(await closed);
-        output.WriteLine($"idle connection closed after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (timeout 300 ms)");
+        output.WriteLine($"idle connection closed after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (timeout 2 s)");
         Assert.Equal("END\r\n", await busy.ExchangeAsync("get k\r\n"));
     }
 
     [Fact]
     public async Task A_client_that_does_not_read_holds_up_only_itself()
     {
-        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { MaxPipelineDepth = 64 });
+        await using var rig = await ProxyRig.StartAsync(options: new ProxyOptions { BackendTimeout = ProxyRig.GenerousBackendTimeout, MaxPipelineDepth = 64 });
         string key = ClusterTestSupport.Prefix() + "large";
         string value = new('x', 64 * 1024);
         await using var slow = await rig.ConnectAsync();
@@ -194,7 +196,7 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task Under_eject_a_killed_nodes_keys_move_to_the_live_nodes_and_come_back_with_it()
     {
-        await using var rig = await ProxyRig.StartAsync(options: ProxyRig.Fast(TypedCache.Cluster.NodeDownPolicy.Eject));
+        await using var rig = await ProxyRig.StartAsync(options: ProxyRig.Fast(NodeDownPolicy.Eject));
         string key = ClusterTestSupport.OneKeyPerNode(rig.Proxy.Topology.Current.Ring, ClusterTestSupport.Prefix())[0];
         await using var client = await rig.ConnectAsync();
         Assert.Equal("STORED\r\n", await client.ExchangeAsync($"set {key} 0 0 3\r\none\r\n"));
@@ -207,5 +209,41 @@ public sealed class ProxyRobustnessTests(ITestOutputHelper output)
         await ClusterTestSupport.UntilAsync(() => rig.Proxy.Topology.Current.Ring.LiveCount == 3, "the restarted node to be restored");
         Assert.Equal(0, rig.NodeOf(key));
         Assert.Equal("END\r\n", await client.ExchangeAsync($"get {key}\r\n"));
+    }
+
+    /// <summary>
+    /// A node that stops answering (its replies held by a relay): one request past the backend timeout misses alone,
+    /// the connection stays and its late reply is dropped; only FailureThreshold timeouts in a row take the node
+    /// down, and it comes back (flushed) once it answers again.
+    /// </summary>
+    [Fact]
+    public async Task A_timed_out_request_misses_alone_and_consecutive_timeouts_take_the_node_down_until_it_answers()
+    {
+        await using var server = await MemcachedServer.StartAsync();
+        await using var relay = await FaultyRelay.StartAsync(server.Host, server.Port);
+        var options = new ProxyOptions { BackendTimeout = TimeSpan.FromSeconds(2), FailureThreshold = 3 };
+        await using var proxy = MemcachedProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), [new RingNode("127.0.0.1", relay.Port)], options);
+        var backend = proxy.Topology.Current.Nodes[0];
+        await ClusterTestSupport.UntilAsync(() => backend.IsUp, "the backend to connect");
+        await using var client = await RawConnection.ConnectAsync(proxy.Endpoint.Port);
+        string key = ClusterTestSupport.Prefix() + "stall";
+        Assert.Equal("STORED\r\n", await client.ExchangeAsync($"set {key} 0 0 3\r\none\r\n"));
+
+        relay.ToClient.Paused = true;
+        Assert.Equal("END\r\n", await client.ExchangeAsync($"get {key}\r\n"));
+        Assert.True(backend.IsUp, "one timed-out request does not take the node down");
+        relay.ToClient.Paused = false;
+        Assert.Equal($"VALUE {key} 0 3\r\none\r\nEND\r\n", await client.ExchangeAsync($"get {key}\r\n"));
+        Assert.Equal(1, relay.ConnectionCount);
+
+        relay.ToClient.Paused = true;
+        Assert.Equal("END\r\nEND\r\nEND\r\n", await client.ExchangeAsync($"get {key}\r\nget {key}\r\nget {key}\r\n"));
+        await ClusterTestSupport.UntilAsync(() => !backend.IsUp, "three timeouts in a row to take the node down");
+        Assert.Equal("NOT_STORED\r\n", await client.ExchangeAsync($"set {key} 0 0 3\r\ntwo\r\n"));
+
+        relay.ToClient.Paused = false;
+        await ClusterTestSupport.UntilAsync(() => backend.IsUp, "the node to come back once it answers");
+        Assert.Equal($"END\r\nSTORED\r\nVALUE {key} 0 5\r\nthree\r\nEND\r\n",
+            await client.ExchangeAsync($"get {key}\r\nset {key} 0 0 5\r\nthree\r\nget {key}\r\n"));
     }
 }

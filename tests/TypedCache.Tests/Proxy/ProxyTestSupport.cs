@@ -40,9 +40,16 @@ internal sealed class ProxyRig : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A backend timeout long enough that a stall of a loaded machine never passes for a node that stopped answering
+    /// (the tests take nodes down by killing them, which closes the connection at once).
+    /// </summary>
+    public static readonly TimeSpan GenerousBackendTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The options of most tests: <see cref="GenerousBackendTimeout"/> and <paramref name="policy"/>.</summary>
     public static ProxyOptions Fast(NodeDownPolicy policy = NodeDownPolicy.Miss) => new()
     {
-        BackendTimeout = TimeSpan.FromMilliseconds(500),
+        BackendTimeout = GenerousBackendTimeout,
         NodeDownPolicy = policy,
     };
 
