@@ -233,8 +233,9 @@ public sealed class RingPeerComparisonTests
                 .Select(k => $"{k} held by [{string.Join(",", holders.GetValueOrDefault(k) ?? [])}], ring says {ring.GetNodeIndex(k)}")
                 .ToArray();
             Assert.True(wrong.Length == 0, $"{wrong.Length} of {keys.Count} keys misplaced, e.g.{Environment.NewLine}{string.Join(Environment.NewLine, wrong.Take(5))}");
-            // Every server got a fair part of the keys, so the comparison exercised all three.
-            Assert.All(Enumerable.Range(0, _servers.Count), i => Assert.InRange(keys.Count(k => ring.GetNodeIndex(k) == i), 100, 700));
+            // Every server got a part of the keys, so the comparison exercised all three. The bounds are wide: with
+            // weights 1:3:1 the heavy server's expected 60% moves by more than 10 points with the ports of the run.
+            Assert.All(Enumerable.Range(0, _servers.Count), i => Assert.InRange(keys.Count(k => ring.GetNodeIndex(k) == i), keys.Count / 20, keys.Count - (keys.Count / 20)));
         }
 
         public async ValueTask DisposeAsync()
