@@ -1,8 +1,13 @@
+using TypedCache.Testing;
 using TypedCache.TestWorker;
 
 namespace TypedCache.Tests.Caching;
 
-/// <summary>A read that starts after <c>InvalidateAsync</c> returned never joins a load that started before it.</summary>
+/// <summary>
+/// A read that starts after <c>InvalidateAsync</c> returned never gets a value from before it: it does not join a load
+/// that started before it, nor, in another service whose invalidation event has not arrived, take the outcome of a
+/// read-through whose L2 read was sent before it began unless memcached confirmed that outcome.
+/// </summary>
 public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixture<EngineServers>
 {
     public static TheoryData<bool> Engines => new() { true, false };
@@ -68,5 +73,110 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         Assert.Equal(new Item(4, "new", 2), second);
         Assert.Equal(new Item(4, "old", 1), await first);
         Assert.Equal(new Item(4, "new", 2), await reader.Items.GetAsync(4));
+    }
+
+    /// <summary>
+    /// Service B has no ZooKeeper, so A's invalidation never reaches it as an event: only memcached's CAS can tell
+    /// B's load in flight that it lost.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task A_read_that_joins_another_services_superseded_load_late_loads_again()
+    {
+        var prefix = EngineServers.NewName();
+        await using var serviceA = servers.Context(prefix);
+        await using var serviceB = servers.Context(prefix);
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = serviceB.Items.GetOrLoadAsync(6, async (key, _) =>
+        {
+            loading.TrySetResult();
+            await release.Task;
+            return new Item(key, "old", 1);
+        }).AsTask();
+        await loading.Task;
+
+        await serviceA.Items.InvalidateAsync(6);
+        var secondLoads = 0;
+        var second = serviceB.Items.GetOrLoadAsync(6, (key, _) =>
+        {
+            Interlocked.Increment(ref secondLoads);
+            return ValueTask.FromResult<Item?>(new Item(key, "new", 2));
+        }).AsTask();
+        Assert.False(second.IsCompleted, "the second read joins the first one's flight");
+        release.SetResult();
+
+        Assert.Equal(new Item(6, "old", 1), await first);
+        Assert.Equal(new Item(6, "new", 2), await second);
+        Assert.Equal(1, secondLoads);
+        Assert.Equal(new Item(6, "new", 2), await serviceA.Items.GetAsync(6));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_read_that_joins_a_load_late_takes_its_value_once_memcached_confirmed_it()
+    {
+        var prefix = EngineServers.NewName();
+        await using var cache = servers.Context(prefix);
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = cache.Items.GetOrLoadAsync(7, async (key, _) =>
+        {
+            loading.TrySetResult();
+            await release.Task;
+            return new Item(key, "loaded", 1);
+        }).AsTask();
+        await loading.Task;
+
+        var secondLoads = 0;
+        var second = cache.Items.GetOrLoadAsync(7, (key, _) =>
+        {
+            Interlocked.Increment(ref secondLoads);
+            return ValueTask.FromResult<Item?>(new Item(key, "again", 2));
+        }).AsTask();
+        var many = cache.Items.GetOrLoadManyAsync([7], (keys, _) =>
+        {
+            Interlocked.Increment(ref secondLoads);
+            return ValueTask.FromResult<IEnumerable<Item>>([new Item(7, "again", 2)]);
+        }).AsTask();
+        release.SetResult();
+
+        Assert.Equal(new Item(7, "loaded", 1), await first);
+        Assert.Equal(new Item(7, "loaded", 1), await second);
+        Assert.Equal(new Item(7, "loaded", 1), (await many)[7]);
+        Assert.Equal(0, secondLoads);
+    }
+
+    /// <summary>
+    /// B's first read is answered by memcached with the old value, and the answer is held on the way back while A
+    /// invalidates; a read that B begins after that joins the first one late and must read again.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_read_that_joins_a_hit_answered_before_another_services_invalidation_reads_again(bool batch)
+    {
+        var prefix = EngineServers.NewName();
+        await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
+        await using var serviceA = servers.Context(prefix);
+        await using var serviceB = new EngineCache(new CacheContextOptionsBuilder<EngineCache>()
+            .UseKeyPrefix(prefix)
+            .UseMemcached([relay.Endpoint])
+            .Options);
+        await serviceA.Items.SetAsync(new Item(8, "old", 1));
+        Assert.Null(await serviceB.Items.GetAsync(9));
+
+        relay.ToClient.Paused = true;
+        var answered = relay.ToClient.BytesReceived;
+        var first = serviceB.Items.GetOrLoadAsync(8, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "first loader", 0))).AsTask();
+        await EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), "memcached answered the first read");
+
+        await serviceA.Items.InvalidateAsync(8);
+        var second = batch
+            ? serviceB.Items.GetOrLoadManyAsync([8], (keys, _) => ValueTask.FromResult<IEnumerable<Item>>([new Item(8, "new", 2)])).AsTask().ContinueWith(t => (Item?)t.Result[8], TaskScheduler.Default)
+            : serviceB.Items.GetOrLoadAsync(8, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "new", 2))).AsTask();
+        Assert.False(second.IsCompleted, "the second read joins the first one's flight");
+        relay.ToClient.Paused = false;
+
+        Assert.Equal(new Item(8, "old", 1), await first);
+        Assert.Equal(new Item(8, "new", 2), await second);
     }
 }

@@ -30,8 +30,8 @@ internal sealed partial class DistributedCacheEngine
             return results;
         }
 
-        var mine = new List<(TKey Key, Flight<T> Flight)>(misses.Count);
-        List<(TKey Key, Flight<T> Flight)>? others = null;
+        var mine = new List<(TKey Key, KeyFlight<T> Flight)>(misses.Count);
+        List<(TKey Key, KeyFlight<T> Flight, bool Late)>? others = null;
         foreach (var key in misses)
         {
             var flight = store.JoinFlight(key, out var owner);
@@ -41,7 +41,7 @@ internal sealed partial class DistributedCacheEngine
             }
             else
             {
-                (others ??= []).Add((key, flight));
+                (others ??= []).Add((key, flight, flight.ReadSent));
             }
         }
 
@@ -50,12 +50,24 @@ internal sealed partial class DistributedCacheEngine
             await ResolveManyAsync(store, mine, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var (key, flight) in others ?? [])
+        // As in a single read-through: a key whose flight was joined late and not confirmed is read again, alone.
+        List<(TKey Key, KeyFlight<T> Flight)>? again = null;
+        foreach (var (key, flight, late) in others ?? [])
         {
-            if (await flight.WaitAsync(cancellationToken).ConfigureAwait(false) is { } value)
+            var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!flight.Binds(late))
+            {
+                (again ??= []).Add((key, KeyFlight<T>.Alone()));
+            }
+            else if (value is not null)
             {
                 results[key] = value;
             }
+        }
+
+        if (again is not null)
+        {
+            await ResolveManyAsync(store, again, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
         return results;
@@ -92,7 +104,7 @@ internal sealed partial class DistributedCacheEngine
     /// </summary>
     private async ValueTask ResolveManyAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
-        List<(TKey Key, Flight<T> Flight)> mine,
+        List<(TKey Key, KeyFlight<T> Flight)> mine,
         Dictionary<TKey, T> results,
         TState state,
         Func<IReadOnlyList<TKey>, TState, CancellationToken, ValueTask<IEnumerable<T>>> loader,
@@ -101,11 +113,11 @@ internal sealed partial class DistributedCacheEngine
         where TKey : struct, ICacheKey<TKey>
     {
         var done = new bool[mine.Count];
-        void Complete(int i, T? value)
+        void Complete(int i, in Resolved<T> outcome)
         {
             done[i] = true;
-            mine[i].Flight.Complete(store.Flights, mine[i].Key, value);
-            if (value is not null)
+            mine[i].Flight.Complete(store.Flights, mine[i].Key, outcome);
+            if (outcome.Value is { } value)
             {
                 results[mine[i].Key] = value;
             }
@@ -116,6 +128,7 @@ internal sealed partial class DistributedCacheEngine
             var stamps = mine.Select(m => store.Capture(m.Key)).ToArray();
             var memcachedKeys = mine.Select(m => store.MemcachedKey(m.Key)).ToArray();
             var reads = new L2Read<T>[mine.Count];
+            mine.ForEach(m => m.Flight.MarkReadSent());
             using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
             using (var batch = await Cluster.GetManyAsync([.. memcachedKeys.Select(k => (ReadOnlyMemory<byte>)k)], LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false))
             {
@@ -135,7 +148,7 @@ internal sealed partial class DistributedCacheEngine
                 if (read.State == L2State.Fresh)
                 {
                     store.PutLocal(mine[i].Key, read.Value!, stamps[i], LocalExpiry(store.Type, now), read.LogicalExpiryMs);
-                    Complete(i, read.Value);
+                    Complete(i, Resolved<T>.Read(read.Value));
                 }
                 else if (!read.Available || read.Won || !read.LeaseTaken)
                 {
@@ -144,7 +157,7 @@ internal sealed partial class DistributedCacheEngine
                 else if (read.State == L2State.Stale)
                 {
                     CacheTelemetry.Stale(store.Type.Name, "lease");
-                    Complete(i, read.Value);
+                    Complete(i, Resolved<T>.Read(read.Value));
                 }
                 else
                 {
@@ -162,7 +175,7 @@ internal sealed partial class DistributedCacheEngine
                     if (waited[w] is { } read)
                     {
                         store.PutLocal(mine[i].Key, read.Value!, stamps[i], LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
-                        Complete(i, read.Value);
+                        Complete(i, Resolved<T>.Read(read.Value));
                     }
                     else
                     {
@@ -191,7 +204,7 @@ internal sealed partial class DistributedCacheEngine
                 CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
                 foreach (var (i, target) in toLoad)
                 {
-                    Complete(i, await ServeStaleAsync(store, mine[i].Key, stamps[i], target, reads[i]).ConfigureAwait(false));
+                    Complete(i, Resolved<T>.Read(await ServeStaleAsync(store, mine[i].Key, stamps[i], target, reads[i]).ConfigureAwait(false)));
                 }
 
                 return;
@@ -210,16 +223,16 @@ internal sealed partial class DistributedCacheEngine
 
                 foreach (var (i, _) in toLoad)
                 {
-                    Complete(i, reads[i].Value);
+                    Complete(i, Resolved<T>.Read(reads[i].Value));
                 }
 
                 return;
             }
 
-            var byKey = await StoreManyAsync(store, targets, timed.Result).ConfigureAwait(false);
-            foreach (var (i, _) in toLoad)
+            var stored = await StoreManyAsync(store, targets, timed.Result).ConfigureAwait(false);
+            for (var l = 0; l < toLoad.Count; l++)
             {
-                Complete(i, byKey.GetValueOrDefault(mine[i].Key));
+                Complete(toLoad[l].Index, stored[l]);
             }
         }
         catch (Exception exception)
@@ -236,8 +249,8 @@ internal sealed partial class DistributedCacheEngine
         }
     }
 
-    /// <summary>Stores what a batch loader returned, each key conditionally as a single load would; returns it by key.</summary>
-    private async ValueTask<Dictionary<TKey, T>> StoreManyAsync<T, TKey>(TypeStore<T, TKey> store, List<(TKey Key, Stamp Stamp, L2Target Target)> targets, IEnumerable<T>? loaded)
+    /// <summary>Stores what a batch loader returned, each target conditionally as a single load would; returns each target's outcome.</summary>
+    private async ValueTask<Resolved<T>[]> StoreManyAsync<T, TKey>(TypeStore<T, TKey> store, List<(TKey Key, Stamp Stamp, L2Target Target)> targets, IEnumerable<T>? loaded)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
@@ -250,15 +263,21 @@ internal sealed partial class DistributedCacheEngine
             }
         }
 
-        var writes = new Task[targets.Count];
+        var writes = new Task<bool>[targets.Count];
         for (var i = 0; i < writes.Length; i++)
         {
             var (key, stamp, target) = targets[i];
             writes[i] = StoreAsync(store, key, stamp, target, byKey.GetValueOrDefault(key), CancellationToken.None).AsTask();
         }
 
-        await Task.WhenAll(writes).ConfigureAwait(false);
-        return byKey;
+        var confirmed = await Task.WhenAll(writes).ConfigureAwait(false);
+        var outcomes = new Resolved<T>[targets.Count];
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            outcomes[i] = new Resolved<T>(byKey.GetValueOrDefault(targets[i].Key), confirmed[i]);
+        }
+
+        return outcomes;
     }
 
     private async Task StoreManyWhenLoadedAsync<T, TKey>(Task<IEnumerable<T>> loading, TypeStore<T, TKey> store, List<(TKey Key, Stamp Stamp, L2Target Target)> targets)

@@ -54,7 +54,9 @@ internal sealed partial class DistributedCacheEngine
 
     /// <summary>
     /// The read path of <c>GetOrLoadAsync</c> after an L1 miss: one flight per key in the process, then one lease read;
-    /// a fresh hit returns from here, anything else goes on to <see cref="ResolveAsync"/>.
+    /// a fresh hit returns from here, anything else goes on to <see cref="ResolveAsync"/>. A caller that joined the flight
+    /// after its read was sent takes the outcome only when it was confirmed current in L2; otherwise it reads again
+    /// alone, so no caller gets a value older than an invalidation that returned before it began.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T?> SingleFlightAsync<T, TKey, TState>(
@@ -69,7 +71,14 @@ internal sealed partial class DistributedCacheEngine
         var flight = store.JoinFlight(key, out var owner);
         if (!owner)
         {
-            return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var late = flight.ReadSent;
+            var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (flight.Binds(late))
+            {
+                return value;
+            }
+
+            flight = KeyFlight<T>.Alone();
         }
 
         try
@@ -80,16 +89,17 @@ internal sealed partial class DistributedCacheEngine
             ClusterReply<MemcachedGetResult> reply;
             using (CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name))
             {
+                flight.MarkReadSent();
                 reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
             }
 
             var read = Classify(store, reply, keepStale: true);
             CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
-            var value = read.State == L2State.Fresh && !read.Won
-                ? Hit(store, key, stamp, read)
+            var outcome = read.State == L2State.Fresh && !read.Won
+                ? Resolved<T>.Read(Hit(store, key, stamp, read))
                 : await ResolveAsync(store, key, stamp, store.MemcachedKey(head, key), read, state, loader, cancellationToken).ConfigureAwait(false);
-            flight.Complete(store.Flights, key, value);
-            return value;
+            flight.Complete(store.Flights, key, outcome);
+            return outcome.Value;
         }
         catch (Exception exception)
         {
@@ -117,7 +127,7 @@ internal sealed partial class DistributedCacheEngine
     }
 
     /// <summary>After a lease read that was no plain fresh hit: refresh eagerly, load, serve stale or wait for the lease holder.</summary>
-    private async ValueTask<T?> ResolveAsync<T, TKey, TState>(
+    private async ValueTask<Resolved<T>> ResolveAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
         TKey key,
         Stamp stamp,
@@ -133,7 +143,7 @@ internal sealed partial class DistributedCacheEngine
         {
             var value = Hit(store, key, stamp, read);
             _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read.Cas, state, loader);
-            return value;
+            return Resolved<T>.Read(value);
         }
 
         var stale = read.State == L2State.Stale ? read : default;
@@ -146,14 +156,14 @@ internal sealed partial class DistributedCacheEngine
         if (read.State == L2State.Stale)
         {
             CacheTelemetry.Stale(store.Type.Name, "lease");
-            return read.Value;
+            return Resolved<T>.Read(read.Value);
         }
 
         CacheTelemetry.LeaseWait(store.Type.Name);
         var waited = await WaitForLeaseHolderAsync(store, memcachedKey, cancellationToken).ConfigureAwait(false);
         if (waited is { } fromHolder)
         {
-            return Hit(store, key, stamp, fromHolder);
+            return Resolved<T>.Read(Hit(store, key, stamp, fromHolder));
         }
 
         // The lease holder took too long (or died): load without writing over its lease.
@@ -246,7 +256,7 @@ internal sealed partial class DistributedCacheEngine
     private readonly record struct L2Target(byte[] Key, ulong Cas, bool Write);
 
     /// <summary>Calls the loader with fail-safe and timeouts, then stores the value in L2 (conditionally) and L1.</summary>
-    private async ValueTask<T?> LoadAsync<T, TKey, TState>(
+    private async ValueTask<Resolved<T>> LoadAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
         TKey key,
         Stamp stamp,
@@ -268,19 +278,19 @@ internal sealed partial class DistributedCacheEngine
         catch (Exception exception) when (stale.Value is not null && exception is not OperationCanceledException)
         {
             CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
-            return await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false);
+            return Resolved<T>.Read(await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false));
         }
 
         if (timed.Late is { } late)
         {
             _ = StoreWhenLoadedAsync(late, store, key, stamp, target);
             CacheTelemetry.Stale(store.Type.Name, "timeout", served: stale.Value is not null);
-            return stale.Value ?? throw new TimeoutException(
+            return stale.Value is not null ? Resolved<T>.Read(stale.Value) : throw new TimeoutException(
                 $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
         }
 
-        await StoreAsync(store, key, stamp, target, timed.Result, CancellationToken.None).ConfigureAwait(false);
-        return timed.Result;
+        var confirmed = await StoreAsync(store, key, stamp, target, timed.Result, CancellationToken.None).ConfigureAwait(false);
+        return new Resolved<T>(timed.Result, confirmed);
     }
 
     /// <summary>A loader's outcome against its timeout: its result, or the task that goes on past the timeout.</summary>
@@ -383,24 +393,27 @@ internal sealed partial class DistributedCacheEngine
     /// <summary>
     /// Stores a loaded value: in L2 only if the item still has the CAS read before loading (so an invalidation or a
     /// newer write in between wins), and in L1 unless the key was invalidated meanwhile. A load that found nothing
-    /// releases its lease.
+    /// releases its lease. Returns whether memcached accepted the conditional write or delete, which confirms that no
+    /// invalidation came between the lease read and now.
     /// </summary>
-    private async ValueTask StoreAsync<T, TKey>(TypeStore<T, TKey> store, TKey key, Stamp stamp, L2Target target, T? value, CancellationToken cancellationToken)
+    private async ValueTask<bool> StoreAsync<T, TKey>(TypeStore<T, TKey> store, TKey key, Stamp stamp, L2Target target, T? value, CancellationToken cancellationToken)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
         if (value is null)
         {
-            if (target.Write && target.Cas != 0)
+            if (!target.Write || target.Cas == 0)
             {
-                await Cluster.DeleteAsync(target.Key, new MemcachedDeleteOptions { CompareCas = target.Cas }, cancellationToken).ConfigureAwait(false);
+                return false;
             }
 
-            return;
+            var deleted = await Cluster.DeleteAsync(target.Key, new MemcachedDeleteOptions { CompareCas = target.Cas }, cancellationToken).ConfigureAwait(false);
+            return deleted.IsAvailable && deleted.Value == MemcachedStatus.Success;
         }
 
         var now = NowMs();
         var logicalExpiry = now + (long)store.Type.Ttl.TotalMilliseconds;
+        var confirmed = false;
         if (target.Write)
         {
             var options = target.Cas != 0
@@ -410,10 +423,13 @@ internal sealed partial class DistributedCacheEngine
             if (reply.IsAvailable && reply.Value.Status is MemcachedStatus.Exists or MemcachedStatus.NotFound or MemcachedStatus.NotStored)
             {
                 // Invalidated or rewritten while this value loaded: the newer state wins, also in L1.
-                return;
+                return false;
             }
+
+            confirmed = target.Cas != 0 && reply.IsAvailable && reply.Value.Status == MemcachedStatus.Success;
         }
 
         store.PutLocal(key, value, stamp, LocalExpiry(store.Type, now), logicalExpiry);
+        return confirmed;
     }
 }

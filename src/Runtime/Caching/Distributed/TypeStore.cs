@@ -19,11 +19,56 @@ internal interface ITypeStore
 /// </summary>
 internal readonly record struct Stamp(long TypeVersion, long[] TagVersions, long Epoch, int Bucket, int BucketVersion);
 
-/// <summary>A load in flight for one key, with the version of the key's bucket when it started.</summary>
+/// <summary>
+/// A read-through in flight for one key, with the version of the key's bucket when it started. Its outcome binds a
+/// caller that joined after its L2 read was sent only when <see cref="Confirmed"/>: that read may have been answered
+/// before an invalidation that returned before the caller began, in another process whose event has not arrived yet.
+/// </summary>
+/// <remarks>
+/// A flight with no owner in <see cref="TypeStore{T, TKey}.Flights"/> (<see cref="Alone"/>) serves one caller that reads
+/// again on its own; completing it removes nothing.
+/// </remarks>
 internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
     where T : class
 {
+    private volatile bool _readSent;
+    private volatile bool _confirmed;
+
     public int BucketVersion { get; } = bucketVersion;
+
+    /// <summary>Whether the owner has sent its L2 read: a caller that joins from now on joins late.</summary>
+    public bool ReadSent => _readSent;
+
+    /// <summary>
+    /// Whether the outcome was confirmed current in L2 after the flight's callers joined: a conditional write or
+    /// delete that memcached accepted, so no invalidation came between the lease read and it.
+    /// </summary>
+    public bool Confirmed => _confirmed;
+
+    /// <summary>A flight for one caller alone, registered nowhere.</summary>
+    public static KeyFlight<T> Alone() => new(0);
+
+    /// <summary>Marks the L2 read as sent; call just before sending it.</summary>
+    public void MarkReadSent() => _readSent = true;
+
+    /// <summary>Whether a caller that joined (late or not, as <see cref="ReadSent"/> was when it joined) may take the outcome.</summary>
+    public bool Binds(bool joinedLate) => !joinedLate || _confirmed;
+
+    /// <summary>Ends the flight with <paramref name="outcome"/>; see <see cref="Flight{T}.Complete{TKey, TFlight}"/>.</summary>
+    public void Complete<TKey>(ConcurrentDictionary<TKey, KeyFlight<T>> flights, TKey key, in Resolved<T> outcome)
+        where TKey : notnull
+    {
+        _confirmed = outcome.Confirmed;
+        Complete(flights, key, outcome.Value);
+    }
+}
+
+/// <summary>A read-through's value, and whether it was confirmed current in L2 (see <see cref="KeyFlight{T}.Confirmed"/>).</summary>
+internal readonly record struct Resolved<T>(T? Value, bool Confirmed)
+    where T : class
+{
+    /// <summary>A value taken from a read or served stale: not confirmed.</summary>
+    public static Resolved<T> Read(T? value) => new(value, false);
 }
 
 /// <summary>An in-process entry: the shared value, the stamp it was stored under, and when it leaves L1.</summary>
