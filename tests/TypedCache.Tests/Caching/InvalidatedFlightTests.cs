@@ -179,4 +179,48 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         Assert.Equal(new Item(8, "old", 1), await first);
         Assert.Equal(new Item(8, "new", 2), await second);
     }
+
+    /// <summary>
+    /// B's load is written to memcached, which accepts it, and the answer is held on the way back while A invalidates;
+    /// a read that B begins after that joins the load after its confirming write was sent, so the confirmation predates
+    /// the invalidation and the read must not take the loaded value.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_read_that_joins_a_load_after_its_write_was_sent_reads_again(bool batch)
+    {
+        var prefix = EngineServers.NewName();
+        await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
+        await using var serviceA = servers.Context(prefix);
+        await using var serviceB = new EngineCache(new CacheContextOptionsBuilder<EngineCache>()
+            .UseKeyPrefix(prefix)
+            .UseMemcached([relay.Endpoint])
+            .Options);
+        Assert.Null(await serviceB.Items.GetAsync(11));
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = serviceB.Items.GetOrLoadAsync(10, async (key, _) =>
+        {
+            loading.TrySetResult();
+            await release.Task;
+            return new Item(key, "old", 1);
+        }).AsTask();
+        await loading.Task;
+
+        relay.ToClient.Paused = true;
+        var answered = relay.ToClient.BytesReceived;
+        release.SetResult();
+        await EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), "memcached answered the first load's write");
+
+        await serviceA.Items.InvalidateAsync(10);
+        var second = batch
+            ? serviceB.Items.GetOrLoadManyAsync([10], (keys, _) => ValueTask.FromResult<IEnumerable<Item>>([new Item(10, "new", 2)])).AsTask().ContinueWith(t => (Item?)t.Result[10], TaskScheduler.Default)
+            : serviceB.Items.GetOrLoadAsync(10, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "new", 2))).AsTask();
+        Assert.False(second.IsCompleted, "the second read joins the first one's flight");
+        relay.ToClient.Paused = false;
+
+        Assert.Equal(new Item(10, "old", 1), await first);
+        Assert.Equal(new Item(10, "new", 2), await second);
+    }
 }

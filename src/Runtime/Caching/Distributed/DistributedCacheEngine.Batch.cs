@@ -31,7 +31,7 @@ internal sealed partial class DistributedCacheEngine
         }
 
         var mine = new List<(TKey Key, KeyFlight<T> Flight)>(misses.Count);
-        List<(TKey Key, KeyFlight<T> Flight, bool Late)>? others = null;
+        List<(TKey Key, KeyFlight<T> Flight, FlightStage Joined)>? others = null;
         foreach (var key in misses)
         {
             var flight = store.JoinFlight(key, out var owner);
@@ -41,7 +41,7 @@ internal sealed partial class DistributedCacheEngine
             }
             else
             {
-                (others ??= []).Add((key, flight, flight.ReadSent));
+                (others ??= []).Add((key, flight, flight.Stage));
             }
         }
 
@@ -50,12 +50,12 @@ internal sealed partial class DistributedCacheEngine
             await ResolveManyAsync(store, mine, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
-        // As in a single read-through: a key whose flight was joined late and not confirmed is read again, alone.
+        // As in a single read-through: a key whose flight's outcome does not bind this call is read again, alone.
         List<(TKey Key, KeyFlight<T> Flight)>? again = null;
-        foreach (var (key, flight, late) in others ?? [])
+        foreach (var (key, flight, joined) in others ?? [])
         {
             var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (!flight.Binds(late))
+            if (!flight.Binds(joined))
             {
                 (again ??= []).Add((key, KeyFlight<T>.Alone()));
             }
@@ -128,7 +128,7 @@ internal sealed partial class DistributedCacheEngine
             var stamps = mine.Select(m => store.Capture(m.Key)).ToArray();
             var memcachedKeys = mine.Select(m => store.MemcachedKey(m.Key)).ToArray();
             var reads = new L2Read<T>[mine.Count];
-            mine.ForEach(m => m.Flight.MarkReadSent());
+            mine.ForEach(m => m.Flight.Enter(FlightStage.Reading));
             using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
             using (var batch = await Cluster.GetManyAsync([.. memcachedKeys.Select(k => (ReadOnlyMemory<byte>)k)], LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false))
             {
@@ -172,14 +172,14 @@ internal sealed partial class DistributedCacheEngine
                 for (var w = 0; w < waiting.Count; w++)
                 {
                     var i = waiting[w];
-                    if (waited[w] is { } read)
+                    if (waited[w] is { State: L2State.Fresh } read)
                     {
                         store.PutLocal(mine[i].Key, read.Value!, stamps[i], LocalExpiry(store.Type, NowMs()), read.LogicalExpiryMs);
                         Complete(i, Resolved<T>.Read(read.Value));
                     }
                     else
                     {
-                        toLoad.Add((i, new L2Target(memcachedKeys[i], 0, Write: false)));
+                        toLoad.Add((i, waited[w] is { Won: true } won ? new L2Target(memcachedKeys[i], won.Cas, Write: true) : new L2Target(memcachedKeys[i], 0, Write: false)));
                     }
                 }
             }
@@ -229,6 +229,7 @@ internal sealed partial class DistributedCacheEngine
                 return;
             }
 
+            toLoad.ForEach(l => mine[l.Index].Flight.Enter(FlightStage.Storing));
             var stored = await StoreManyAsync(store, targets, timed.Result).ConfigureAwait(false);
             for (var l = 0; l < toLoad.Count; l++)
             {

@@ -71,9 +71,9 @@ internal sealed partial class DistributedCacheEngine
         var flight = store.JoinFlight(key, out var owner);
         if (!owner)
         {
-            var late = flight.ReadSent;
+            var joined = flight.Stage;
             var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (flight.Binds(late))
+            if (flight.Binds(joined))
             {
                 return value;
             }
@@ -89,7 +89,7 @@ internal sealed partial class DistributedCacheEngine
             ClusterReply<MemcachedGetResult> reply;
             using (CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name))
             {
-                flight.MarkReadSent();
+                flight.Enter(FlightStage.Reading);
                 reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
             }
 
@@ -97,7 +97,7 @@ internal sealed partial class DistributedCacheEngine
             CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
             var outcome = read.State == L2State.Fresh && !read.Won
                 ? Resolved<T>.Read(Hit(store, key, stamp, read))
-                : await ResolveAsync(store, key, stamp, store.MemcachedKey(head, key), read, state, loader, cancellationToken).ConfigureAwait(false);
+                : await ResolveAsync(store, flight, key, stamp, store.MemcachedKey(head, key), read, state, loader, cancellationToken).ConfigureAwait(false);
             flight.Complete(store.Flights, key, outcome);
             return outcome.Value;
         }
@@ -129,6 +129,7 @@ internal sealed partial class DistributedCacheEngine
     /// <summary>After a lease read that was no plain fresh hit: refresh eagerly, load, serve stale or wait for the lease holder.</summary>
     private async ValueTask<Resolved<T>> ResolveAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
+        KeyFlight<T> flight,
         TKey key,
         Stamp stamp,
         byte[] memcachedKey,
@@ -150,7 +151,7 @@ internal sealed partial class DistributedCacheEngine
         if (!read.Available || read.Won || !read.LeaseTaken)
         {
             var target = new L2Target(memcachedKey, read.Available ? read.Cas : 0, read.Available);
-            return await LoadAsync(store, key, stamp, target, stale, state, loader, cancellationToken).ConfigureAwait(false);
+            return await LoadAsync(store, flight, key, stamp, target, stale, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
         if (read.State == L2State.Stale)
@@ -161,16 +162,23 @@ internal sealed partial class DistributedCacheEngine
 
         CacheTelemetry.LeaseWait(store.Type.Name);
         var waited = await WaitForLeaseHolderAsync(store, memcachedKey, cancellationToken).ConfigureAwait(false);
-        if (waited is { } fromHolder)
+        if (waited is { State: L2State.Fresh } fromHolder)
         {
             return Resolved<T>.Read(Hit(store, key, stamp, fromHolder));
         }
 
-        // The lease holder took too long (or died): load without writing over its lease.
-        return await LoadAsync(store, key, stamp, new L2Target(memcachedKey, 0, Write: false), default, state, loader, cancellationToken).ConfigureAwait(false);
+        // This client won the lease the holder lost to a newer invalidation; or the holder took too long (or died),
+        // and the load does not write over its lease.
+        var after = waited is { Won: true } won ? new L2Target(memcachedKey, won.Cas, Write: true) : new L2Target(memcachedKey, 0, Write: false);
+        return await LoadAsync(store, flight, key, stamp, after, default, state, loader, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Polls the item a lease holder is loading, with backoff, until it holds a fresh value or <see cref="DistributedCacheOptions.LeaseWait"/> passes.</summary>
+    /// <summary>
+    /// Polls the item a lease holder is loading, with backoff, until it holds a fresh value or
+    /// <see cref="DistributedCacheOptions.LeaseWait"/> passes. The polls ask for the lease too: when an invalidation
+    /// took it from the holder (its write will fail), the first poller to ask wins it and loads, returning a read that
+    /// <see cref="L2Read{T}.Won"/>.
+    /// </summary>
     private async ValueTask<L2Read<T>?> WaitForLeaseHolderAsync<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, CancellationToken cancellationToken)
         where T : class
         where TKey : struct, ICacheKey<TKey>
@@ -181,8 +189,8 @@ internal sealed partial class DistributedCacheEngine
         {
             await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
             pause = pause * 2 > LastPoll ? LastPoll : pause * 2;
-            var read = await ReadL2Async(store, memcachedKey, default, keepStale: false, cancellationToken).ConfigureAwait(false);
-            if (read.State == L2State.Fresh)
+            var read = await ReadL2Async(store, memcachedKey, LeaseOptionsFor(store.Type), keepStale: false, cancellationToken).ConfigureAwait(false);
+            if (read.State == L2State.Fresh || read.Won)
             {
                 return read;
             }
@@ -258,6 +266,7 @@ internal sealed partial class DistributedCacheEngine
     /// <summary>Calls the loader with fail-safe and timeouts, then stores the value in L2 (conditionally) and L1.</summary>
     private async ValueTask<Resolved<T>> LoadAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
+        KeyFlight<T> flight,
         TKey key,
         Stamp stamp,
         L2Target target,
@@ -289,6 +298,7 @@ internal sealed partial class DistributedCacheEngine
                 $"The loader of {store.Type.Name} key '{TypeStore<T, TKey>.PartsText(key)}' did not finish within {timeout}; it goes on in the background.");
         }
 
+        flight.Enter(FlightStage.Storing);
         var confirmed = await StoreAsync(store, key, stamp, target, timed.Result, CancellationToken.None).ConfigureAwait(false);
         return new Resolved<T>(timed.Result, confirmed);
     }

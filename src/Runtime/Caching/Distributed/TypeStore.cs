@@ -19,40 +19,48 @@ internal interface ITypeStore
 /// </summary>
 internal readonly record struct Stamp(long TypeVersion, long[] TagVersions, long Epoch, int Bucket, int BucketVersion);
 
+/// <summary>How far the owner of a <see cref="KeyFlight{T}"/> has got, as a caller that joins it sees it.</summary>
+internal enum FlightStage
+{
+    /// <summary>The L2 read is not sent yet: every outcome comes from memcached's state after the caller began.</summary>
+    Starting,
+
+    /// <summary>The L2 read is sent: only an outcome confirmed by a later conditional write binds the caller.</summary>
+    Reading,
+
+    /// <summary>The confirming write is sent too: nothing the flight learns any more is known to be after the caller began.</summary>
+    Storing,
+}
+
 /// <summary>
 /// A read-through in flight for one key, with the version of the key's bucket when it started. Its outcome binds a
-/// caller that joined after its L2 read was sent only when <see cref="Confirmed"/>: that read may have been answered
-/// before an invalidation that returned before the caller began, in another process whose event has not arrived yet.
+/// caller that joined after its L2 read was sent only when memcached confirmed it, with a conditional write sent after
+/// the caller joined: that read may have been answered before an invalidation that returned before the caller began,
+/// in another process whose event has not arrived yet.
 /// </summary>
 /// <remarks>
-/// A flight with no owner in <see cref="TypeStore{T, TKey}.Flights"/> (<see cref="Alone"/>) serves one caller that reads
+/// A flight with no entry in <see cref="TypeStore{T, TKey}.Flights"/> (<see cref="Alone"/>) serves one caller that reads
 /// again on its own; completing it removes nothing.
 /// </remarks>
 internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
     where T : class
 {
-    private volatile bool _readSent;
+    private int _stage;
     private volatile bool _confirmed;
 
     public int BucketVersion { get; } = bucketVersion;
 
-    /// <summary>Whether the owner has sent its L2 read: a caller that joins from now on joins late.</summary>
-    public bool ReadSent => _readSent;
-
-    /// <summary>
-    /// Whether the outcome was confirmed current in L2 after the flight's callers joined: a conditional write or
-    /// delete that memcached accepted, so no invalidation came between the lease read and it.
-    /// </summary>
-    public bool Confirmed => _confirmed;
+    /// <summary>How far the owner has got; a caller that joins reads it once it holds the flight.</summary>
+    public FlightStage Stage => (FlightStage)Volatile.Read(ref _stage);
 
     /// <summary>A flight for one caller alone, registered nowhere.</summary>
     public static KeyFlight<T> Alone() => new(0);
 
-    /// <summary>Marks the L2 read as sent; call just before sending it.</summary>
-    public void MarkReadSent() => _readSent = true;
+    /// <summary>Moves the flight to <paramref name="stage"/>; call just before sending the read or write it names.</summary>
+    public void Enter(FlightStage stage) => Interlocked.Exchange(ref _stage, (int)stage);
 
-    /// <summary>Whether a caller that joined (late or not, as <see cref="ReadSent"/> was when it joined) may take the outcome.</summary>
-    public bool Binds(bool joinedLate) => !joinedLate || _confirmed;
+    /// <summary>Whether a caller that joined at <paramref name="joined"/> may take the outcome.</summary>
+    public bool Binds(FlightStage joined) => joined == FlightStage.Starting || (joined == FlightStage.Reading && _confirmed);
 
     /// <summary>Ends the flight with <paramref name="outcome"/>; see <see cref="Flight{T}.Complete{TKey, TFlight}"/>.</summary>
     public void Complete<TKey>(ConcurrentDictionary<TKey, KeyFlight<T>> flights, TKey key, in Resolved<T> outcome)
@@ -63,7 +71,7 @@ internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
     }
 }
 
-/// <summary>A read-through's value, and whether it was confirmed current in L2 (see <see cref="KeyFlight{T}.Confirmed"/>).</summary>
+/// <summary>A read-through's value, and whether it was confirmed current in L2 (see <see cref="KeyFlight{T}.Binds"/>).</summary>
 internal readonly record struct Resolved<T>(T? Value, bool Confirmed)
     where T : class
 {
