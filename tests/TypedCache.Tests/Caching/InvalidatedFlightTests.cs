@@ -223,4 +223,42 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         Assert.Equal(new Item(10, "old", 1), await first);
         Assert.Equal(new Item(10, "new", 2), await second);
     }
+
+    /// <summary>
+    /// B waits for A's lease while C invalidates the key: A's write will fail, so B's next poll wins the lease anew,
+    /// loads and writes, instead of waiting out <see cref="DistributedCacheOptions.LeaseWait"/> and loading without writing.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task A_lease_waiter_wins_the_lease_the_holder_lost_to_an_invalidation_and_writes_its_load()
+    {
+        var prefix = EngineServers.NewName();
+        await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
+        await using var holder = servers.Context(prefix);
+        await using var invalidator = servers.Context(prefix);
+        await using var waiter = new EngineCache(new CacheContextOptionsBuilder<EngineCache>()
+            .UseKeyPrefix(prefix)
+            .UseMemcached([relay.Endpoint], options => options.LeaseWait = TimeSpan.FromSeconds(40))
+            .Options);
+        Assert.Null(await waiter.Items.GetAsync(13));
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = holder.Items.GetOrLoadAsync(12, async (key, _) =>
+        {
+            loading.TrySetResult();
+            await release.Task;
+            return new Item(key, "holder", 1);
+        }).AsTask();
+        await loading.Task;
+
+        var answered = relay.ToClient.BytesReceived;
+        var waited = waiter.Items.GetOrLoadAsync(12, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "waiter", 2))).AsTask();
+        await EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), "the waiter's lease read was answered");
+        await invalidator.Items.InvalidateAsync(12);
+
+        Assert.Equal(new Item(12, "waiter", 2), await waited);
+        Assert.Equal(new Item(12, "waiter", 2), await invalidator.Items.GetAsync(12));
+        release.SetResult();
+        Assert.Equal(new Item(12, "holder", 1), await held);
+        Assert.Equal(new Item(12, "waiter", 2), await invalidator.Items.GetAsync(12));
+    }
 }

@@ -175,9 +175,10 @@ internal sealed partial class DistributedCacheEngine
 
     /// <summary>
     /// Polls the item a lease holder is loading, with backoff, until it holds a fresh value or
-    /// <see cref="DistributedCacheOptions.LeaseWait"/> passes. The polls ask for the lease too: when an invalidation
-    /// took it from the holder (its write will fail), the first poller to ask wins it and loads, returning a read that
-    /// <see cref="L2Read{T}.Won"/>.
+    /// <see cref="DistributedCacheOptions.LeaseWait"/> passes, or it wins the lease itself: an invalidation marks the
+    /// item stale and takes the lease from the holder (whose write will then fail), and memcached gives it to the
+    /// first reader after, which must load and write, or no one would until the lease wait ran out. The polls ask for
+    /// the lease also so that an item the holder released is made again with this client as its holder.
     /// </summary>
     private async ValueTask<L2Read<T>?> WaitForLeaseHolderAsync<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, CancellationToken cancellationToken)
         where T : class
