@@ -25,6 +25,7 @@ public sealed class ProxySmokeTests(ProxySmokeRun smoke) : IClassFixture<ProxySm
     public void Keys_stored_through_one_proxy_are_found_through_the_other()
     {
         Assert.Equal("100.00 %", Figure("same ring: keys stored through one proxy and found through the other"));
+        Assert.Equal(0, Assert.Single(Result.Verdicts, v => v.Name == "keys not found through the other proxy").Value);
     }
 
     [Fact]

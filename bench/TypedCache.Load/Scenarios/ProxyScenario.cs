@@ -19,7 +19,7 @@ internal sealed class ProxyScenario : Scenario
     public override string Name => "proxy";
 
     public override string Description =>
-        "TypedCache's proxy (ring from ZooKeeper membership, twemproxy placement) and nutcracker (ketama, md5, over the same 3 memcached) each take the same get/set mix on a Zipf key set "
+        "TypedCache's proxy (ring from ZooKeeper membership, twemproxy placement, down nodes' keys miss) and nutcracker (ketama, md5, timeout 1000, no auto-eject, as bench/proxy.sh; over the same 3 memcached) each take the same get/set mix on a Zipf key set "
         + "(the read share of --mix is gets, the rest sets; --workers × --concurrency connections each), both at once; one memcached server is killed (SIGKILL) halfway. It is restarted after the run.";
 
     public override bool NeedsOwnedServers => true;
@@ -79,7 +79,7 @@ internal sealed class ProxyScenario : Scenario
             result.Peers.Add(new PeerRun(typed.Name, typedTimeline.Totals()));
             result.Peers.Add(new PeerRun(nutcracker.Name, nutcrackerTimeline.Totals()));
             AddFigures(result, loads, cpu, found, settings.Keys, membership);
-            AddVerdicts(result, loads);
+            AddVerdicts(result, loads, 2 * settings.Keys - found);
             return result;
         }
         finally
@@ -116,8 +116,10 @@ internal sealed class ProxyScenario : Scenario
         result.Figure("membership without the killed server (TypedCache's proxy's ring follows it)", membership is { } m ? ScenarioResult.Ms(m) : "not within the run");
     }
 
-    private static void AddVerdicts(ScenarioResult result, ProxyLoad[] loads)
+    private static void AddVerdicts(ScenarioResult result, ProxyLoad[] loads, int notFound)
     {
+        result.Verdicts.Add(new Verdict("keys not found through the other proxy", notFound, 0,
+            "before the load, every key is stored through each proxy (in a namespace of each) and read through the other: both place keys on the same ketama ring (md5, the same 3 servers, weight 1), so a key the other misses or answers differently is one the rings disagree on"));
         foreach (var load in loads)
         {
             result.Verdicts.Add(new Verdict($"wrong values through {load.Proxy.Name}", load.WrongValues, 0,
