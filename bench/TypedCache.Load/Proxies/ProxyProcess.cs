@@ -99,7 +99,7 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
                 await UntilAsync(() => Accepts(port), process, "nutcracker to accept connections", cancellationToken);
                 return nutcracker;
             }
-            catch (InvalidOperationException) when (attempt < PortAttempts && File.ReadAllText(Path.Combine(directory, "nutcracker.log")).Contains("Address already in use", StringComparison.Ordinal))
+            catch (InvalidOperationException) when (attempt < PortAttempts && PortTaken(Path.Combine(directory, "nutcracker.log")))
             {
                 // Another process took a port between the check and nutcracker's bind: new ports.
                 await nutcracker.DisposeAsync();
@@ -160,6 +160,8 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
             }
         }
     }
+
+    private static bool PortTaken(string log) => File.Exists(log) && File.ReadAllText(log).Contains("Address already in use", StringComparison.Ordinal);
 
     private static bool Accepts(int port)
     {
