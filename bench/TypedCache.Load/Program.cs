@@ -3,9 +3,12 @@ using System.Globalization;
 using TypedCache.Load;
 using TypedCache.Load.Workers;
 
-// `TypedCache.Load worker {spec}` is a worker process started by a run; anything else is the bench command itself.
+// `TypedCache.Load worker {spec}` is a worker process started by a run, `TypedCache.Load proxy {zookeeper} {root}` the
+// TypedCache proxy of the proxy scenario; anything else is the bench command itself.
 if (args is ["worker", var spec])
     return await Worker.RunAsync(WorkerSpec.Parse(spec));
+if (args is ["proxy", var zooKeeperConnect, var coordinationRoot])
+    return await TypedCache.Load.Proxies.ProxyProcess.RunTypedCacheAsync(zooKeeperConnect, coordinationRoot);
 
 var memcached = new Option<string[]>("--memcached", "-m") { Description = "Running memcached servers host:port, comma-separated or repeated (needs --zookeeper).", AllowMultipleArgumentsPerToken = true };
 var zooKeeper = new Option<string?>("--zookeeper", "-z") { Description = "A running ZooKeeper ensemble host:port[,host:port...]; without it the run starts its own servers." };

@@ -6,9 +6,18 @@ namespace TypedCache.Load.Tests;
 /// One short run of every scenario (a few seconds each, a tiny key space, one worker process, the peers on Redis
 /// included) shared by the smoke tests: the servers start once, as they do for <c>typedcache bench --scenario all</c>.
 /// </summary>
-public sealed class SmokeRun : IAsyncLifetime
+public class SmokeRun : IAsyncLifetime
 {
     private readonly StringWriter _log = new();
+    private readonly string _scenario;
+
+    public SmokeRun()
+        : this("all")
+    {
+    }
+
+    /// <summary>The same short run of one scenario.</summary>
+    protected SmokeRun(string scenario) => _scenario = scenario;
 
     internal BenchRun Run { get; private set; } = null!;
 
@@ -20,7 +29,7 @@ public sealed class SmokeRun : IAsyncLifetime
     {
         var settings = new BenchSettings
         {
-            Scenarios = ["all"],
+            Scenarios = [_scenario],
             Duration = TimeSpan.FromSeconds(2),
             Warmup = TimeSpan.FromMilliseconds(300),
             Workers = 1,

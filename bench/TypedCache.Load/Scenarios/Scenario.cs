@@ -15,6 +15,7 @@ internal abstract class Scenario
         new PartitionScenario(),
         new StaleSetScenario(),
         new LockStormScenario(),
+        new ProxyScenario(),
     ];
 
     public abstract string Name { get; }
