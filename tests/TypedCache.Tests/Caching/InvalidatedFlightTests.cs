@@ -6,7 +6,7 @@ namespace TypedCache.Tests.Caching;
 /// <summary>
 /// A read that starts after <c>InvalidateAsync</c> returned never gets a value from before it: it does not join a load
 /// that started before it, nor, in another service whose invalidation event has not arrived, take the outcome of a
-/// read-through whose L2 read was sent before it began unless memcached confirmed that outcome.
+/// read-through whose L2 read was sent before it began unless memcached confirmed that outcome after it joined.
 /// </summary>
 public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixture<EngineServers>
 {
@@ -19,29 +19,17 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         await using var cache = distributed
             ? servers.Context(EngineServers.NewName(), zooKeeper: true)
             : new EngineCache(new CacheContextOptionsBuilder<EngineCache>().UseInMemory().Options);
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var calls = 0;
-        var first = cache.Items.GetOrLoadAsync(3, async (key, _) =>
-        {
-            Interlocked.Increment(ref calls);
-            loading.TrySetResult();
-            await release.Task;
-            return new Item(key, "old", 1);
-        }).AsTask();
-        await loading.Task;
+        var first = new GatedLoad(cache, new Item(3, "old", 1));
+        await first.Loading;
 
         await cache.Items.InvalidateAsync(3);
-        var second = await cache.Items.GetOrLoadAsync(3, (key, _) =>
-        {
-            Interlocked.Increment(ref calls);
-            return ValueTask.FromResult<Item?>(new Item(key, "new", 2));
-        });
-        release.SetResult();
+        var second = new CountedLoads();
+        var read = await second.ReadAsync(cache, new Item(3, "new", 2), batch: false);
+        first.Release();
 
-        Assert.Equal(new Item(3, "new", 2), second);
-        Assert.Equal(new Item(3, "old", 1), await first);
-        Assert.Equal(2, calls);
+        Assert.Equal(new Item(3, "new", 2), read);
+        Assert.Equal(new Item(3, "old", 1), await first.Result);
+        Assert.Equal(1, second.Calls);
         Assert.Equal(new Item(3, "new", 2), await cache.Items.GetAsync(3));
     }
 
@@ -52,26 +40,19 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         await using var reader = servers.Context(prefix, zooKeeper: true);
         await using var writer = servers.Context(prefix, zooKeeper: true);
         await reader.Items.GetOrLoadAsync(5, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "marker", 0)));
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = reader.Items.GetOrLoadAsync(4, async (key, _) =>
-        {
-            loading.TrySetResult();
-            await release.Task;
-            return new Item(key, "old", 1);
-        }).AsTask();
-        await loading.Task;
+        var first = new GatedLoad(reader, new Item(4, "old", 1));
+        await first.Loading;
 
         await writer.Items.SetAsync(new Item(4, "new", 2));
         await writer.Items.InvalidateAsync(5);
 
         // Events arrive in order: once the marker left the reader's L1, so did key 4's load in flight.
         await EngineServers.PollAsync(async () => await reader.Items.GetAsync(5) is null, "the writer's events reach the reader");
-        var second = await reader.Items.GetOrLoadAsync(4, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "loaded", 3)));
-        release.SetResult();
+        var second = await new CountedLoads().ReadAsync(reader, new Item(4, "loaded", 3), batch: false);
+        first.Release();
 
         Assert.Equal(new Item(4, "new", 2), second);
-        Assert.Equal(new Item(4, "old", 1), await first);
+        Assert.Equal(new Item(4, "old", 1), await first.Result);
         Assert.Equal(new Item(4, "new", 2), await reader.Items.GetAsync(4));
     }
 
@@ -85,64 +66,37 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         var prefix = EngineServers.NewName();
         await using var serviceA = servers.Context(prefix);
         await using var serviceB = servers.Context(prefix);
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = serviceB.Items.GetOrLoadAsync(6, async (key, _) =>
-        {
-            loading.TrySetResult();
-            await release.Task;
-            return new Item(key, "old", 1);
-        }).AsTask();
-        await loading.Task;
+        var first = new GatedLoad(serviceB, new Item(6, "old", 1));
+        await first.Loading;
 
         await serviceA.Items.InvalidateAsync(6);
-        var secondLoads = 0;
-        var second = serviceB.Items.GetOrLoadAsync(6, (key, _) =>
-        {
-            Interlocked.Increment(ref secondLoads);
-            return ValueTask.FromResult<Item?>(new Item(key, "new", 2));
-        }).AsTask();
+        var loads = new CountedLoads();
+        var second = loads.ReadAsync(serviceB, new Item(6, "new", 2), batch: false);
         Assert.False(second.IsCompleted, "the second read joins the first one's flight");
-        release.SetResult();
+        first.Release();
 
-        Assert.Equal(new Item(6, "old", 1), await first);
+        Assert.Equal(new Item(6, "old", 1), await first.Result);
         Assert.Equal(new Item(6, "new", 2), await second);
-        Assert.Equal(1, secondLoads);
+        Assert.Equal(1, loads.Calls);
         Assert.Equal(new Item(6, "new", 2), await serviceA.Items.GetAsync(6));
     }
 
     [Fact(Timeout = 60_000)]
     public async Task A_read_that_joins_a_load_late_takes_its_value_once_memcached_confirmed_it()
     {
-        var prefix = EngineServers.NewName();
-        await using var cache = servers.Context(prefix);
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = cache.Items.GetOrLoadAsync(7, async (key, _) =>
-        {
-            loading.TrySetResult();
-            await release.Task;
-            return new Item(key, "loaded", 1);
-        }).AsTask();
-        await loading.Task;
+        await using var cache = servers.Context(EngineServers.NewName());
+        var first = new GatedLoad(cache, new Item(7, "loaded", 1));
+        await first.Loading;
 
-        var secondLoads = 0;
-        var second = cache.Items.GetOrLoadAsync(7, (key, _) =>
-        {
-            Interlocked.Increment(ref secondLoads);
-            return ValueTask.FromResult<Item?>(new Item(key, "again", 2));
-        }).AsTask();
-        var many = cache.Items.GetOrLoadManyAsync([7], (keys, _) =>
-        {
-            Interlocked.Increment(ref secondLoads);
-            return ValueTask.FromResult<IEnumerable<Item>>([new Item(7, "again", 2)]);
-        }).AsTask();
-        release.SetResult();
+        var loads = new CountedLoads();
+        var second = loads.ReadAsync(cache, new Item(7, "again", 2), batch: false);
+        var many = loads.ReadAsync(cache, new Item(7, "again", 2), batch: true);
+        first.Release();
 
-        Assert.Equal(new Item(7, "loaded", 1), await first);
+        Assert.Equal(new Item(7, "loaded", 1), await first.Result);
         Assert.Equal(new Item(7, "loaded", 1), await second);
-        Assert.Equal(new Item(7, "loaded", 1), (await many)[7]);
-        Assert.Equal(0, secondLoads);
+        Assert.Equal(new Item(7, "loaded", 1), await many);
+        Assert.Equal(0, loads.Calls);
     }
 
     /// <summary>
@@ -157,22 +111,15 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         var prefix = EngineServers.NewName();
         await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
         await using var serviceA = servers.Context(prefix);
-        await using var serviceB = new EngineCache(new CacheContextOptionsBuilder<EngineCache>()
-            .UseKeyPrefix(prefix)
-            .UseMemcached([relay.Endpoint])
-            .Options);
+        await using var serviceB = await ThroughRelayAsync(prefix, relay);
         await serviceA.Items.SetAsync(new Item(8, "old", 1));
-        Assert.Null(await serviceB.Items.GetAsync(9));
 
-        relay.ToClient.Paused = true;
-        var answered = relay.ToClient.BytesReceived;
+        var answered = HoldAnswers(relay);
         var first = serviceB.Items.GetOrLoadAsync(8, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "first loader", 0))).AsTask();
-        await EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), "memcached answered the first read");
+        await AnsweredAsync(relay, answered, "memcached answered the first read");
 
         await serviceA.Items.InvalidateAsync(8);
-        var second = batch
-            ? serviceB.Items.GetOrLoadManyAsync([8], (keys, _) => ValueTask.FromResult<IEnumerable<Item>>([new Item(8, "new", 2)])).AsTask().ContinueWith(t => (Item?)t.Result[8], TaskScheduler.Default)
-            : serviceB.Items.GetOrLoadAsync(8, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "new", 2))).AsTask();
+        var second = new CountedLoads().ReadAsync(serviceB, new Item(8, "new", 2), batch);
         Assert.False(second.IsCompleted, "the second read joins the first one's flight");
         relay.ToClient.Paused = false;
 
@@ -193,34 +140,20 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         var prefix = EngineServers.NewName();
         await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
         await using var serviceA = servers.Context(prefix);
-        await using var serviceB = new EngineCache(new CacheContextOptionsBuilder<EngineCache>()
-            .UseKeyPrefix(prefix)
-            .UseMemcached([relay.Endpoint])
-            .Options);
-        Assert.Null(await serviceB.Items.GetAsync(11));
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = serviceB.Items.GetOrLoadAsync(10, async (key, _) =>
-        {
-            loading.TrySetResult();
-            await release.Task;
-            return new Item(key, "old", 1);
-        }).AsTask();
-        await loading.Task;
+        await using var serviceB = await ThroughRelayAsync(prefix, relay);
+        var first = new GatedLoad(serviceB, new Item(10, "old", 1));
+        await first.Loading;
 
-        relay.ToClient.Paused = true;
-        var answered = relay.ToClient.BytesReceived;
-        release.SetResult();
-        await EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), "memcached answered the first load's write");
+        var answered = HoldAnswers(relay);
+        first.Release();
+        await AnsweredAsync(relay, answered, "memcached answered the first load's write");
 
         await serviceA.Items.InvalidateAsync(10);
-        var second = batch
-            ? serviceB.Items.GetOrLoadManyAsync([10], (keys, _) => ValueTask.FromResult<IEnumerable<Item>>([new Item(10, "new", 2)])).AsTask().ContinueWith(t => (Item?)t.Result[10], TaskScheduler.Default)
-            : serviceB.Items.GetOrLoadAsync(10, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "new", 2))).AsTask();
+        var second = new CountedLoads().ReadAsync(serviceB, new Item(10, "new", 2), batch);
         Assert.False(second.IsCompleted, "the second read joins the first one's flight");
         relay.ToClient.Paused = false;
 
-        Assert.Equal(new Item(10, "old", 1), await first);
+        Assert.Equal(new Item(10, "old", 1), await first.Result);
         Assert.Equal(new Item(10, "new", 2), await second);
     }
 
@@ -235,30 +168,89 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
         await using var holder = servers.Context(prefix);
         await using var invalidator = servers.Context(prefix);
-        await using var waiter = new EngineCache(new CacheContextOptionsBuilder<EngineCache>()
-            .UseKeyPrefix(prefix)
-            .UseMemcached([relay.Endpoint], options => options.LeaseWait = TimeSpan.FromSeconds(40))
-            .Options);
-        Assert.Null(await waiter.Items.GetAsync(13));
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = holder.Items.GetOrLoadAsync(12, async (key, _) =>
-        {
-            loading.TrySetResult();
-            await release.Task;
-            return new Item(key, "holder", 1);
-        }).AsTask();
-        await loading.Task;
+        await using var waiter = await ThroughRelayAsync(prefix, relay, options => options.LeaseWait = TimeSpan.FromSeconds(40));
+        var held = new GatedLoad(holder, new Item(12, "holder", 1));
+        await held.Loading;
 
         var answered = relay.ToClient.BytesReceived;
-        var waited = waiter.Items.GetOrLoadAsync(12, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "waiter", 2))).AsTask();
-        await EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), "the waiter's lease read was answered");
+        var waited = new CountedLoads().ReadAsync(waiter, new Item(12, "waiter", 2), batch: false);
+        await AnsweredAsync(relay, answered, "the waiter's lease read was answered");
         await invalidator.Items.InvalidateAsync(12);
 
         Assert.Equal(new Item(12, "waiter", 2), await waited);
         Assert.Equal(new Item(12, "waiter", 2), await invalidator.Items.GetAsync(12));
-        release.SetResult();
-        Assert.Equal(new Item(12, "holder", 1), await held);
+        held.Release();
+        Assert.Equal(new Item(12, "holder", 1), await held.Result);
         Assert.Equal(new Item(12, "waiter", 2), await invalidator.Items.GetAsync(12));
+    }
+
+    /// <summary>
+    /// A service whose memcached connection runs through <paramref name="relay"/>, with no ZooKeeper (no invalidation
+    /// event reaches it), connected by a first read so that only the test's own requests cross the relay afterwards.
+    /// </summary>
+    private static async Task<EngineCache> ThroughRelayAsync(string prefix, FaultyRelay relay, Action<DistributedCacheOptions>? configure = null)
+    {
+        var cache = new EngineCache(new CacheContextOptionsBuilder<EngineCache>().UseKeyPrefix(prefix).UseMemcached([relay.Endpoint], configure).Options);
+        Assert.Null(await cache.Items.GetAsync(-1));
+        return cache;
+    }
+
+    /// <summary>Holds memcached's answers in the relay from now on; returns the count of bytes answered so far.</summary>
+    private static long HoldAnswers(FaultyRelay relay)
+    {
+        relay.ToClient.Paused = true;
+        return relay.ToClient.BytesReceived;
+    }
+
+    private static Task AnsweredAsync(FaultyRelay relay, long answered, string what) =>
+        EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), what);
+
+    /// <summary>A <c>GetOrLoadAsync</c> whose loader says when it runs and returns its item only once released.</summary>
+    private sealed class GatedLoad
+    {
+        private readonly TaskCompletionSource _loading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public GatedLoad(EngineCache cache, Item item) =>
+            Result = cache.Items.GetOrLoadAsync(item.Id, async (_, _) =>
+            {
+                _loading.TrySetResult();
+                await _release.Task;
+                return item;
+            }).AsTask();
+
+        public Task<Item?> Result { get; }
+
+        public Task Loading => _loading.Task;
+
+        public void Release() => _release.SetResult();
+    }
+
+    /// <summary>Read-throughs whose loaders return an item at once and are counted.</summary>
+    private sealed class CountedLoads
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        /// <summary>Reads <paramref name="item"/>'s key with a single or a batch read-through; the loader returns <paramref name="item"/>.</summary>
+        public async Task<Item?> ReadAsync(EngineCache cache, Item item, bool batch)
+        {
+            if (!batch)
+            {
+                return await cache.Items.GetOrLoadAsync(item.Id, (_, _) =>
+                {
+                    Interlocked.Increment(ref _calls);
+                    return ValueTask.FromResult<Item?>(item);
+                });
+            }
+
+            var found = await cache.Items.GetOrLoadManyAsync([item.Id], (_, _) =>
+            {
+                Interlocked.Increment(ref _calls);
+                return ValueTask.FromResult<IEnumerable<Item>>([item]);
+            });
+            return found.GetValueOrDefault(item.Id);
+        }
     }
 }
