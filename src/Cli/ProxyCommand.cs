@@ -40,6 +40,11 @@ internal static class ProxyCommand
             DefaultValueFactory = _ => defaults.BackendTimeout,
             CustomParser = CommonOptions.ParseDuration,
         };
+        var failureThreshold = new Option<int>("--failure-threshold")
+        {
+            Description = "Timed-out requests in a row that take a node down (one alone only misses); any other fault takes it down at once.",
+            DefaultValueFactory = _ => defaults.FailureThreshold,
+        };
         var nodeDown = new Option<string>("--node-down")
         {
             Description = "What a down node's keys do: miss (reads miss, writes are not stored), eject (they move to the other nodes until it returns) "
@@ -65,7 +70,7 @@ internal static class ProxyCommand
 
         var command = new Command("proxy",
             "Serve the memcached text and meta protocols on --listen, routing each key to its node on the ring (ZooKeeper membership, or --memcached); runs until Ctrl+C.")
-        { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, nodeDown, gutter, gutterTtl, ioThreads };
+        { listen, maxConnections, maxValue, maxLine, idle, backendTimeout, failureThreshold, nodeDown, gutter, gutterTtl, ioThreads };
         return command.WithAction(async (result, cancellationToken) =>
         {
             // Socket completions run on the epoll threads instead of hopping to the thread pool: the proxy's read loops
@@ -78,6 +83,8 @@ internal static class ProxyCommand
             Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", result.GetValue(ioThreads).ToString(CultureInfo.InvariantCulture));
             if (!IPEndPoint.TryParse(result.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
                 throw CliError.BadUsage($"--listen: '{result.GetValue(listen)}' is not an address:port such as 127.0.0.1:11311");
+            if (result.GetValue(failureThreshold) < 1)
+                throw CliError.BadUsage($"--failure-threshold: {result.GetValue(failureThreshold)} is not a count of timeouts (1 or more)");
             var gutterNodes = result.GetValue(gutter) ?? [];
             var options = new ProxyOptions
             {
@@ -86,6 +93,7 @@ internal static class ProxyCommand
                 MaxLineBytes = result.GetValue(maxLine),
                 IdleTimeout = result.GetValue(idle),
                 BackendTimeout = result.GetValue(backendTimeout),
+                FailureThreshold = result.GetValue(failureThreshold),
                 NodeDownPolicy = NodeDownPolicyOf(result.GetValue(nodeDown), gutterNodes),
                 GutterNodes = gutterNodes,
                 GutterTtlSeconds = result.GetValue(gutterTtl),

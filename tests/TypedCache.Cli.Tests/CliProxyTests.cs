@@ -146,7 +146,8 @@ public sealed class CliProxyTests(ITestOutputHelper output)
     [InlineData("--node-down gutter", "--node-down gutter needs gutter servers in --gutter")]
     [InlineData("--node-down eject --gutter 127.0.0.1:11212", "--gutter: gutter servers are used only by --node-down gutter, not eject")]
     [InlineData("--gutter 127.0.0.1:notaport", "--gutter: ")]
-    public async Task Gutter_options_that_do_not_fit_are_one_line_usage_errors(string options, string message)
+    [InlineData("--failure-threshold 0", "--failure-threshold: 0 is not a count of timeouts (1 or more)")]
+    public async Task Node_down_options_that_do_not_fit_are_one_line_usage_errors(string options, string message)
     {
         var (code, _, stderr) = await CliProcess.RunAsync(["proxy", "--listen", $"127.0.0.1:{FreePort()}", "-m", "127.0.0.1:11211", .. options.Split(' ')]);
         Assert.Equal(2, code);
