@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using TypedCache.Cluster;
@@ -13,32 +12,29 @@ namespace TypedCache.Load.Proxies;
 
 /// <summary>
 /// A memcached-protocol proxy running as its own process on a loopback port: TypedCache's proxy (this tool in its
-/// proxy mode) or nutcracker. Started through <see cref="TestProcess"/>, so it is stopped by its PID when disposed
-/// (and when this process exits, if it never is).
+/// proxy mode) or nutcracker. Started through <see cref="TestProcess"/> or <see cref="NutcrackerServer"/>, so it is
+/// stopped by its PID when disposed (and when this process exits, if it never is).
 /// </summary>
 internal sealed partial class ProxyProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private const string Nutcracker = "/usr/sbin/nutcracker";
     private const string ListeningLine = "proxy listening on ";
-    private const int PortAttempts = 5;
 
-    private readonly TestProcess _process;
-    private readonly string? _directory;
+    private readonly IAsyncDisposable _process;
 
-    private ProxyProcess(string name, TestProcess process, int port, string? directory)
+    private ProxyProcess(string name, int processId, int port, IAsyncDisposable process)
     {
         Name = name;
-        _process = process;
+        ProcessId = processId;
         Port = port;
-        _directory = directory;
+        _process = process;
     }
 
     public string Name { get; }
 
     public int Port { get; }
 
-    public int ProcessId => _process.ProcessId;
+    public int ProcessId { get; }
 
     /// <summary>CPU time the process has used (user + system), from /proc.</summary>
     public TimeSpan CpuTime
@@ -64,7 +60,7 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
         {
             int port = 0;
             await UntilAsync(() => ListeningPort(process.Output) is { } p && (port = p) > 0, process, "TypedCache's proxy to listen", cancellationToken);
-            return new ProxyProcess("TypedCache proxy", process, port, null);
+            return new ProxyProcess("TypedCache proxy", process.ProcessId, port, process);
         }
         catch
         {
@@ -73,43 +69,14 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>nutcracker (twemproxy 0.5) with a ketama pool (md5, weight 1 each) over <paramref name="memcached"/>; returns once it accepts connections.</summary>
+    /// <summary>nutcracker (twemproxy 0.5) with a ketama pool (md5, weight 1 each, timeout 1000 ms) over <paramref name="memcached"/>; returns once it listens.</summary>
     public static async Task<ProxyProcess> StartNutcrackerAsync(IReadOnlyList<string> memcached, CancellationToken cancellationToken)
     {
-        for (int attempt = 1; ; attempt++)
-        {
-            string directory = Directory.CreateTempSubdirectory("typedcache-load-nutcracker-").FullName;
-            int port = FreePort(), statsPort = FreePort();
-            string config = Path.Combine(directory, "nutcracker.yml");
-            await File.WriteAllLinesAsync(config,
-            [
-                "pool:",
-                $"  listen: 127.0.0.1:{port}",
-                "  hash: md5",
-                "  distribution: ketama",
-                "  timeout: 1000",
-                "  servers:",
-                .. memcached.Select(endpoint => $"    - {endpoint}:1"),
-            ], cancellationToken);
-            var process = TestProcess.Start(Nutcracker,
-                ["-c", config, "-s", statsPort.ToString(CultureInfo.InvariantCulture), "-a", "127.0.0.1", "-o", Path.Combine(directory, "nutcracker.log")]);
-            var nutcracker = new ProxyProcess("nutcracker 0.5", process, port, directory);
-            try
-            {
-                await UntilAsync(() => Accepts(port), process, "nutcracker to accept connections", cancellationToken);
-                return nutcracker;
-            }
-            catch (InvalidOperationException) when (attempt < PortAttempts && PortTaken(Path.Combine(directory, "nutcracker.log")))
-            {
-                // Another process took a port between the check and nutcracker's bind: new ports.
-                await nutcracker.DisposeAsync();
-            }
-            catch
-            {
-                await nutcracker.DisposeAsync();
-                throw;
-            }
-        }
+        var nutcracker = await NutcrackerServer.StartAsync(
+            memcached.Select(endpoint => endpoint + ":1"),
+            new NutcrackerServerOptions { Timeout = TimeSpan.FromMilliseconds(1000), StartTimeout = StartTimeout },
+            cancellationToken);
+        return new ProxyProcess("nutcracker 0.5", nutcracker.ProcessId, nutcracker.Port, nutcracker);
     }
 
     /// <summary>The proxy mode of this tool (<c>TypedCache.Load proxy {zookeeper} {root}</c>): serves until killed.</summary>
@@ -129,12 +96,7 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
         return 0;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _process.DisposeAsync();
-        if (_directory is not null)
-            Directory.Delete(_directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     private static int? ListeningPort(string output) =>
         ListeningPattern().Match(output) is { Success: true } match ? int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : null;
@@ -159,31 +121,6 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
                 throw new TimeoutException($"waiting for {what}: nothing within {StartTimeout.TotalSeconds} s; its output: {process.Output}");
             }
         }
-    }
-
-    private static bool PortTaken(string log) => File.Exists(log) && File.ReadAllText(log).Contains("Address already in use", StringComparison.Ordinal);
-
-    private static bool Accepts(int port)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            socket.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>The dotnet host: this process's when it is one, else the one of the runtime this process runs on.</summary>

@@ -77,7 +77,7 @@ public sealed class RingPeerComparisonTests
         var specs = nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Endpoint}:{n.Weight}{(n.Name is null ? "" : " " + n.Name)}"));
         var keys = RingTestKeys.Generate(1_000);
 
-        await using (var nutcracker = await Nutcracker.StartAsync(hash, specs, ct))
+        await using (var nutcracker = await NutcrackerServer.StartAsync(specs, new NutcrackerServerOptions { Hash = hash }, ct))
         await using (var proxy = await TextProtocolConnection.ConnectAsync("127.0.0.1", nutcracker.Port, ct))
             await proxy.SetAllAsync(keys, ct);
 
