@@ -1,3 +1,4 @@
+using TypedCache.Memcached;
 using TypedCache.Testing;
 using TypedCache.TestWorker;
 
@@ -85,18 +86,21 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
     public async Task A_read_that_joins_a_load_late_takes_its_value_once_memcached_confirmed_it()
     {
         await using var cache = servers.Context(EngineServers.NewName());
+        await using var stats = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port);
         var first = new GatedLoad(cache, new Item(7, "loaded", 1));
         await first.Loading;
 
         var loads = new CountedLoads();
         var second = loads.ReadAsync(cache, new Item(7, "again", 2), batch: false);
         var many = loads.ReadAsync(cache, new Item(7, "again", 2), batch: true);
+        var reads = await GetsAsync(stats);
         first.Release();
 
         Assert.Equal(new Item(7, "loaded", 1), await first.Result);
         Assert.Equal(new Item(7, "loaded", 1), await second);
         Assert.Equal(new Item(7, "loaded", 1), await many);
         Assert.Equal(0, loads.Calls);
+        Assert.Equal(reads, await GetsAsync(stats));
     }
 
     /// <summary>
@@ -178,11 +182,50 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         await invalidator.Items.InvalidateAsync(12);
 
         Assert.Equal(new Item(12, "waiter", 2), await waited);
-        Assert.Equal(new Item(12, "waiter", 2), await invalidator.Items.GetAsync(12));
+        Assert.Equal(new Item(12, "waiter", 2), await ReadL2Async(prefix, 12));
         held.Release();
         Assert.Equal(new Item(12, "holder", 1), await held.Result);
-        Assert.Equal(new Item(12, "waiter", 2), await invalidator.Items.GetAsync(12));
+        Assert.Equal(new Item(12, "waiter", 2), await ReadL2Async(prefix, 12));
     }
+
+    /// <summary>
+    /// A plain read of an invalidated item is given its lease by memcached, and a loader can fail: either way the lease
+    /// is handed back, so the next read-through, in another service, wins it and writes its load instead of waiting
+    /// out <see cref="DistributedCacheOptions.LeaseWait"/> and loading without writing.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_lease_won_by_a_plain_read_or_a_failed_loader_is_handed_back(bool failedLoader)
+    {
+        var prefix = EngineServers.NewName();
+        await using var serviceA = servers.Context(prefix);
+        await using var serviceB = servers.Context(prefix, configure: options => options.LeaseWait = TimeSpan.FromSeconds(40));
+        await serviceA.Items.SetAsync(new Item(14, "old", 1));
+        await serviceA.Items.InvalidateAsync(14);
+
+        if (failedLoader)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+                await serviceA.Items.GetOrLoadAsync(14, (_, _) => throw new InvalidOperationException("the database is away")));
+        }
+        else
+        {
+            Assert.Null(await serviceA.Items.GetAsync(14));
+        }
+
+        Assert.Equal(new Item(14, "new", 2), await new CountedLoads().ReadAsync(serviceB, new Item(14, "new", 2), batch: false));
+        Assert.Equal(new Item(14, "new", 2), await ReadL2Async(prefix, 14));
+    }
+
+    /// <summary>What memcached holds for <paramref name="key"/>, read by a context of its own (its L1 is empty).</summary>
+    private async Task<Item?> ReadL2Async(string prefix, int key)
+    {
+        await using var reader = servers.Context(prefix);
+        return await reader.Items.GetAsync(key);
+    }
+
+    private static async Task<long> GetsAsync(MemcachedClient stats) => long.Parse((await stats.GetStatsAsync())["cmd_get"], System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// A service whose memcached connection runs through <paramref name="relay"/>, with no ZooKeeper (no invalidation

@@ -50,19 +50,21 @@ internal sealed partial class DistributedCacheEngine
             await ResolveManyAsync(store, mine, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
-        // As in a single read-through: a key whose flight's outcome does not bind this call is read again, alone.
+        // As in a single read-through: a key whose flight's outcome does not bind this call joins the key's next flight,
+        // which began after this call joined the last one, so its outcome binds.
         List<(TKey Key, KeyFlight<T> Flight)>? again = null;
+        List<(TKey Key, KeyFlight<T> Flight)>? next = null;
         foreach (var (key, flight, joined) in others ?? [])
         {
             var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (!flight.Binds(joined))
+            if (flight.Binds(joined))
             {
-                (again ??= []).Add((key, KeyFlight<T>.Alone()));
+                Found(results, key, value);
+                continue;
             }
-            else if (value is not null)
-            {
-                results[key] = value;
-            }
+
+            var later = store.JoinFlight(key, out var owner);
+            (owner ? again ??= [] : next ??= []).Add((key, later));
         }
 
         if (again is not null)
@@ -70,7 +72,22 @@ internal sealed partial class DistributedCacheEngine
             await ResolveManyAsync(store, again, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
+        foreach (var (key, flight) in next ?? [])
+        {
+            Found(results, key, await flight.WaitAsync(cancellationToken).ConfigureAwait(false));
+        }
+
         return results;
+    }
+
+    private static void Found<T, TKey>(Dictionary<TKey, T> results, TKey key, T? value)
+        where T : class
+        where TKey : notnull
+    {
+        if (value is not null)
+        {
+            results[key] = value;
+        }
     }
 
     private async ValueTask ReadManyAsync<T, TKey>(TypeStore<T, TKey> store, List<TKey> keys, Dictionary<TKey, T> results, CancellationToken cancellationToken)
@@ -79,22 +96,35 @@ internal sealed partial class DistributedCacheEngine
     {
         var stamps = keys.Select(key => store.Capture(key)).ToArray();
         var memcachedKeys = keys.Select(key => (ReadOnlyMemory<byte>)store.MemcachedKey(key)).ToArray();
-        using var activity = CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name);
-        using var batch = await Cluster.GetManyAsync(memcachedKeys, default, cancellationToken).ConfigureAwait(false);
-        var now = NowMs();
-        for (var i = 0; i < keys.Count; i++)
+        List<L2Target>? won = null;
+        using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
+        using (var batch = await Cluster.GetManyAsync(memcachedKeys, default, cancellationToken).ConfigureAwait(false))
         {
-            if (batch.SourceOf(i) == ReplySource.Unavailable)
+            var now = NowMs();
+            for (var i = 0; i < keys.Count; i++)
             {
-                continue;
-            }
+                if (batch.SourceOf(i) == ReplySource.Unavailable)
+                {
+                    continue;
+                }
 
-            var read = Classify(store, batch[i], keepStale: false);
-            if (read.State == L2State.Fresh)
-            {
-                results[keys[i]] = read.Value!;
-                store.PutLocal(keys[i], read.Value!, stamps[i], LocalExpiry(store.Type, now), read.LogicalExpiryMs);
+                var read = Classify(store, batch[i], keepStale: false);
+                if (read.Won)
+                {
+                    (won ??= []).Add(new L2Target(store.MemcachedKey(keys[i]), read.Cas, Write: true));
+                }
+
+                if (read.State == L2State.Fresh)
+                {
+                    results[keys[i]] = read.Value!;
+                    store.PutLocal(keys[i], read.Value!, stamps[i], LocalExpiry(store.Type, now), read.LogicalExpiryMs);
+                }
             }
+        }
+
+        foreach (var target in won ?? [])
+        {
+            await ReleaseLeaseAsync(target).ConfigureAwait(false);
         }
     }
 
@@ -141,6 +171,7 @@ internal sealed partial class DistributedCacheEngine
             var now = NowMs();
             var toLoad = new List<(int Index, L2Target Target)>();
             var waiting = new List<int>();
+            List<(TKey Key, Stamp Stamp, L2Target Target)>? refresh = null;
             for (var i = 0; i < reads.Length; i++)
             {
                 var read = reads[i];
@@ -149,6 +180,10 @@ internal sealed partial class DistributedCacheEngine
                 {
                     store.PutLocal(mine[i].Key, read.Value!, stamps[i], LocalExpiry(store.Type, now), read.LogicalExpiryMs);
                     Complete(i, Resolved<T>.Read(read.Value));
+                    if (read.Won)
+                    {
+                        (refresh ??= []).Add((mine[i].Key, stamps[i], new L2Target(memcachedKeys[i], read.Cas, Write: true)));
+                    }
                 }
                 else if (!read.Available || read.Won || !read.LeaseTaken)
                 {
@@ -163,6 +198,11 @@ internal sealed partial class DistributedCacheEngine
                 {
                     waiting.Add(i);
                 }
+            }
+
+            if (refresh is not null)
+            {
+                _ = RefreshManyInBackgroundAsync(store, refresh, state, loader);
             }
 
             if (waiting.Count > 0)
@@ -208,6 +248,15 @@ internal sealed partial class DistributedCacheEngine
                 }
 
                 return;
+            }
+            catch (Exception)
+            {
+                foreach (var (_, target) in toLoad)
+                {
+                    await ReleaseLeaseAsync(target).ConfigureAwait(false);
+                }
+
+                throw;
             }
 
             var targets = toLoad.ConvertAll(l => (mine[l.Index].Key, stamps[l.Index], l.Target));
@@ -287,11 +336,36 @@ internal sealed partial class DistributedCacheEngine
     {
         try
         {
-            await StoreManyAsync(store, targets, await loading.ConfigureAwait(false)).ConfigureAwait(false);
+            await StoreManyAsync(store, targets, await LoadedOrReleasedAsync(loading, targets.Select(t => t.Target)).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             // A background batch load that fails leaves the stale values (or nothing) in place; the next misses retry.
+        }
+    }
+
+    /// <summary>The batch form of <see cref="RefreshInBackgroundAsync"/>: reloads the fresh keys whose reads won the early-refresh lease.</summary>
+    private async Task RefreshManyInBackgroundAsync<T, TKey, TState>(
+        TypeStore<T, TKey> store,
+        List<(TKey Key, Stamp Stamp, L2Target Target)> targets,
+        TState state,
+        Func<IReadOnlyList<TKey>, TState, CancellationToken, ValueTask<IEnumerable<T>>> loader)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        try
+        {
+            IEnumerable<T> loaded;
+            using (CacheTelemetry.StartLoad(store.Type.Name))
+            {
+                loaded = await loader(targets.ConvertAll(t => t.Key), state, _ring.Closing).ConfigureAwait(false);
+            }
+
+            await StoreManyAsync(store, targets, loaded).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // An eager refresh that fails leaves the current values; they are retried past the TTL by the next misses.
         }
     }
 

@@ -49,14 +49,20 @@ internal sealed partial class DistributedCacheEngine
         }
 
         var read = Classify(store, reply, keepStale: false);
+        if (read.Won)
+        {
+            await ReleaseLeaseAsync(new L2Target(store.MemcachedKey(key), read.Cas, Write: true)).ConfigureAwait(false);
+        }
+
         return read.State == L2State.Fresh ? Hit(store, key, stamp, read) : null;
     }
 
     /// <summary>
     /// The read path of <c>GetOrLoadAsync</c> after an L1 miss: one flight per key in the process, then one lease read;
     /// a fresh hit returns from here, anything else goes on to <see cref="ResolveAsync"/>. A caller that joined the flight
-    /// after its read was sent takes the outcome only when it was confirmed current in L2; otherwise it reads again
-    /// alone, so no caller gets a value older than an invalidation that returned before it began.
+    /// after its read was sent takes the outcome only when it was confirmed current in L2 (see
+    /// <see cref="KeyFlight{T}.Binds"/>); otherwise it joins the key's next flight, whose read is sent after it began, so
+    /// no caller gets a value older than an invalidation that returned before it began.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T?> SingleFlightAsync<T, TKey, TState>(
@@ -78,7 +84,12 @@ internal sealed partial class DistributedCacheEngine
                 return value;
             }
 
-            flight = KeyFlight<T>.Alone();
+            // The flight has left the table, so the key's next flight began after this caller joined the last one.
+            flight = store.JoinFlight(key, out owner);
+            if (!owner)
+            {
+                return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         try
@@ -175,10 +186,9 @@ internal sealed partial class DistributedCacheEngine
 
     /// <summary>
     /// Polls the item a lease holder is loading, with backoff, until it holds a fresh value or
-    /// <see cref="DistributedCacheOptions.LeaseWait"/> passes, or it wins the lease itself: an invalidation marks the
-    /// item stale and takes the lease from the holder (whose write will then fail), and memcached gives it to the
-    /// first reader after, which must load and write, or no one would until the lease wait ran out. The polls ask for
-    /// the lease also so that an item the holder released is made again with this client as its holder.
+    /// <see cref="DistributedCacheOptions.LeaseWait"/> passes, or it wins the lease itself: an invalidation (or a holder
+    /// handing its lease back) marks the item stale and clears the lease, and memcached gives it to the first reader
+    /// after, even a plain one, which must load and write, or no one would until the lease wait ran out.
     /// </summary>
     private async ValueTask<L2Read<T>?> WaitForLeaseHolderAsync<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, CancellationToken cancellationToken)
         where T : class
@@ -190,7 +200,7 @@ internal sealed partial class DistributedCacheEngine
         {
             await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
             pause = pause * 2 > LastPoll ? LastPoll : pause * 2;
-            var read = await ReadL2Async(store, memcachedKey, LeaseOptionsFor(store.Type), keepStale: false, cancellationToken).ConfigureAwait(false);
+            var read = await ReadL2Async(store, memcachedKey, default, keepStale: false, cancellationToken).ConfigureAwait(false);
             if (read.State == L2State.Fresh || read.Won)
             {
                 return read;
@@ -198,7 +208,7 @@ internal sealed partial class DistributedCacheEngine
 
             if (!read.Found)
             {
-                // The holder released its lease without a value (its loader found nothing or failed).
+                // The holder deleted its lease item: its loader found nothing.
                 return null;
             }
         }
@@ -290,6 +300,11 @@ internal sealed partial class DistributedCacheEngine
             CacheLog.ServedStale(_telemetry.Logger, store.Type.Name, exception.GetType().Name);
             return Resolved<T>.Read(await ServeStaleAsync(store, key, stamp, target, stale).ConfigureAwait(false));
         }
+        catch (Exception)
+        {
+            await ReleaseLeaseAsync(target).ConfigureAwait(false);
+            throw;
+        }
 
         if (timed.Late is { } late)
         {
@@ -369,12 +384,39 @@ internal sealed partial class DistributedCacheEngine
     {
         try
         {
-            var value = await loading.ConfigureAwait(false);
+            var value = await LoadedOrReleasedAsync(loading, [target]).ConfigureAwait(false);
             await StoreAsync(store, key, stamp, target, value, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             // A background load that fails leaves the stale value (or nothing) in place; the next miss retries.
+        }
+    }
+
+    /// <summary>A load that went on in the background: its result, or, when it failed, its failure after its leases were handed back.</summary>
+    private async Task<TResult> LoadedOrReleasedAsync<TResult>(Task<TResult> loading, IEnumerable<L2Target> targets)
+    {
+        try
+        {
+            return await loading.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            await Task.WhenAll(targets.Select(target => ReleaseLeaseAsync(target).AsTask())).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Hands back the lease this client won on <paramref name="target"/> without writing a value (its loader failed, or
+    /// a plain read was given it): <c>md … I C&lt;cas&gt;</c> leaves the item stale and lets the next reader win at once,
+    /// instead of every reader waiting for the lease until <see cref="DistributedCacheOptions.LeaseWait"/> passes.
+    /// </summary>
+    private async ValueTask ReleaseLeaseAsync(L2Target target)
+    {
+        if (target.Write && target.Cas != 0)
+        {
+            await Cluster.DeleteAsync(target.Key, new MemcachedDeleteOptions { Invalidate = true, CompareCas = target.Cas }, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

@@ -39,8 +39,8 @@ internal enum FlightStage
 /// in another process whose event has not arrived yet.
 /// </summary>
 /// <remarks>
-/// A flight with no entry in <see cref="TypeStore{T, TKey}.Flights"/> (<see cref="Alone"/>) serves one caller that reads
-/// again on its own; completing it removes nothing.
+/// A caller the outcome does not bind joins the key's next flight: the finished one has left
+/// <see cref="TypeStore{T, TKey}.Flights"/> by then, so the next began after the caller joined, and binds it.
 /// </remarks>
 internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
     where T : class
@@ -52,9 +52,6 @@ internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
 
     /// <summary>How far the owner has got; a caller that joins reads it once it holds the flight.</summary>
     public FlightStage Stage => (FlightStage)Volatile.Read(ref _stage);
-
-    /// <summary>A flight for one caller alone, registered nowhere.</summary>
-    public static KeyFlight<T> Alone() => new(0);
 
     /// <summary>Moves the flight to <paramref name="stage"/>; call just before sending the read or write it names.</summary>
     public void Enter(FlightStage stage) => Interlocked.Exchange(ref _stage, (int)stage);
