@@ -2,7 +2,9 @@ using System.Globalization;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
+using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
 using TypedCache.Benchmarks.Caching;
 
 namespace TypedCache.Load.Workers;
@@ -26,7 +28,8 @@ internal static class LoadTargets
     public static ILoadTarget Create(WorkerSpec spec) => spec.Engine switch
     {
         LoadEngine.TypedCache => new TypedTarget(TypedClients.Open(spec.ZooKeeper, spec.Root, spec.Memcached, spec.LocalCacheMaxEntries), spec.LoaderDelayMilliseconds),
-        LoadEngine.FusionCache => new FusionTarget(spec.Redis ?? throw new ArgumentException("FusionCache needs a Redis endpoint"), spec.LoaderDelayMilliseconds),
+        LoadEngine.FusionCache => new FusionTarget(spec.Redis ?? throw new ArgumentException("FusionCache needs a Redis endpoint"), spec.LoaderDelayMilliseconds, backplane: false),
+        LoadEngine.FusionCacheBackplane => new FusionTarget(spec.Redis ?? throw new ArgumentException("FusionCache needs a Redis endpoint"), spec.LoaderDelayMilliseconds, backplane: true),
         LoadEngine.HybridCache => new HybridTarget(spec.Redis ?? throw new ArgumentException("HybridCache needs a Redis endpoint"), spec.LoaderDelayMilliseconds),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Engine, "unknown engine"),
     };
@@ -65,13 +68,15 @@ internal static class LoadTargets
     private sealed class FusionTarget : ILoadTarget
     {
         private static readonly FusionCacheEntryOptions Entry = new() { Duration = TimeSpan.FromHours(1) };
-        private readonly FusionCache _cache = new(new FusionCacheOptions());
+        private readonly FusionCache _cache = new(new FusionCacheOptions { WaitForInitialBackplaneSubscribe = true });
         private readonly int _delay;
 
-        public FusionTarget(string redis, int delay)
+        public FusionTarget(string redis, int delay, bool backplane)
         {
             _delay = delay;
             _cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { Configuration = redis }), new JsonFusionSerializer());
+            if (backplane)
+                _cache.SetupBackplane(new RedisBackplane(Options.Create(new RedisBackplaneOptions { Configuration = redis })));
         }
 
         public async ValueTask<bool> ReadAsync(int key, CancellationToken cancellationToken)

@@ -11,6 +11,9 @@ internal enum LoadEngine
     /// <summary>FusionCache 2.9: memory level plus Redis as its distributed level.</summary>
     FusionCache,
 
+    /// <summary>FusionCache 2.9 as above plus its Redis backplane, which drops the key from every other instance's memory level.</summary>
+    FusionCacheBackplane,
+
     /// <summary>Microsoft's HybridCache: local level plus Redis through StackExchangeRedis.</summary>
     HybridCache,
 }

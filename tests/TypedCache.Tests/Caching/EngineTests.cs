@@ -137,6 +137,20 @@ public sealed class EngineTests(EngineServers servers) : IClassFixture<EngineSer
     }
 
     [Fact]
+    public async Task A_set_whose_memcached_write_fails_leaves_its_value_out_of_the_local_level()
+    {
+        var prefix = EngineServers.NewName();
+        await using var cache = servers.Context(prefix);
+        await cache.Items.SetAsync(new Item(8, "stored", 1));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cache.Items.SetAsync(new Item(8, "never stored", 2), cancelled.Token).AsTask());
+
+        Assert.Equal(new Item(8, "stored", 1), await cache.Items.GetAsync(8));
+    }
+
+    [Fact]
     public async Task Type_and_tag_invalidation_are_misses_in_both_levels()
     {
         var prefix = EngineServers.NewName();

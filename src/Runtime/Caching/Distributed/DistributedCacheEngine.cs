@@ -85,8 +85,19 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine, IRingListen
         var stamp = store.Capture(key);
         var now = NowMs();
         var logicalExpiry = now + (long)type.Ttl.TotalMilliseconds;
-        await Cluster.SetAsync(store.MemcachedKey(key), store.Encode(value, stamp, logicalExpiry), new MemcachedStoreOptions { Ttl = L2TtlSeconds(type), ClientFlags = store.Flags }, cancellationToken).ConfigureAwait(false);
+        // L1 takes the value before memcached does, so this process's readers of the key keep hitting L1 during the
+        // write instead of missing it for a round trip and re-reading memcached (where the old value may still be).
         store.PutLocal(key, value, stamp, LocalExpiry(type, now), logicalExpiry);
+        try
+        {
+            await Cluster.SetAsync(store.MemcachedKey(key), store.Encode(value, stamp, logicalExpiry), new MemcachedStoreOptions { Ttl = L2TtlSeconds(type), ClientFlags = store.Flags }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            store.InvalidateLocal(key);
+            throw;
+        }
+
         await PublishKeyAsync(type, key, cancellationToken).ConfigureAwait(false);
     }
 
