@@ -68,6 +68,17 @@ internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
     }
 }
 
+/// <summary>How many key buckets a type store keeps (see <see cref="TypeStore{T, TKey}"/>).</summary>
+internal static class KeyBuckets
+{
+    private const int Min = 4096;
+    private const int Max = 1 << 20;
+
+    /// <summary>The buckets for an L1 of <paramref name="localCapacity"/> entries: four per entry, rounded up to a power of two, within 4,096 and 2^20.</summary>
+    public static int For(int localCapacity) =>
+        (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(localCapacity, Max) * 4), Min, Max);
+}
+
 /// <summary>A read-through's value, and whether it was confirmed current in L2 (see <see cref="KeyFlight{T}.Binds"/>).</summary>
 internal readonly record struct Resolved<T>(T? Value, bool Confirmed)
     where T : class
@@ -95,20 +106,20 @@ internal sealed class LocalEntry<T>(T value, in Stamp stamp, long localExpiryMs,
 /// </summary>
 /// <remarks>
 /// Key invalidations from other processes arrive as text; rather than index L1 by text, each key hashes to one of
-/// <see cref="BucketCount"/> counters, an entry remembers its bucket's counter, and an invalidation moves the counter:
-/// every entry of that bucket becomes a miss (a few extra L2 reads) and a load in flight does not store its result.
+/// a power of two of counters, at least four per L1 entry (<see cref="KeyBuckets.For"/>), an entry remembers its bucket's
+/// counter, and an invalidation moves the counter: every entry of that bucket becomes a miss (on average a quarter of
+/// an entry besides the key, one extra L2 read) and a load in flight does not store its result.
 /// </remarks>
 internal sealed class TypeStore<T, TKey> : ITypeStore
     where T : class
     where TKey : struct, ICacheKey<TKey>
 {
-    private const int BucketCount = 4096;
     private const int StackLimit = 512;
 
     private readonly StrongBox<long> _typeVersion;
     private readonly StrongBox<long>[] _tagVersions;
     private readonly StrongBox<long> _epoch;
-    private readonly int[] _buckets = new int[BucketCount];
+    private readonly int[] _buckets;
     private readonly string _prefix;
     private VersionedHead _head;
 
@@ -121,6 +132,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         _tagVersions = tagVersions;
         _epoch = epoch;
         Local = localCapacity == 0 ? null : new ConcurrentLru<TKey, LocalEntry<T>>(Math.Max(localCapacity, 3));
+        _buckets = new int[KeyBuckets.For(localCapacity)];
         _head = new VersionedHead(-1, []);
     }
 
@@ -330,7 +342,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
         return head.Bytes;
     }
 
-    private static int BucketOf(in TKey key)
+    private int BucketOf(in TKey key)
     {
         var max = key.MaxPartsLength;
         byte[]? rented = null;
@@ -349,7 +361,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
     }
 
     /// <summary>FNV-1a of the key's parts, folded onto the buckets.</summary>
-    private static int Bucket(ReadOnlySpan<byte> parts)
+    private int Bucket(ReadOnlySpan<byte> parts)
     {
         var hash = 14695981039346656037UL;
         foreach (var b in parts)
@@ -357,7 +369,7 @@ internal sealed class TypeStore<T, TKey> : ITypeStore
             hash = (hash ^ b) * 1099511628211UL;
         }
 
-        return (int)((hash ^ (hash >> 32)) & (BucketCount - 1));
+        return (int)((hash ^ (hash >> 32)) & (uint)(_buckets.Length - 1));
     }
 
     private sealed record VersionedHead(long Version, byte[] Bytes);
