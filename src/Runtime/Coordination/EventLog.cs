@@ -82,26 +82,29 @@ internal sealed class EventLog(CoordinationRoot root)
         return Math.Max(events.Count == 0 ? -1 : events[^1].Sequence, pruned);
     }
 
-    /// <summary>Reads every event after <paramref name="afterSequence"/>, in order, with a Missed item first if some were pruned.</summary>
-    public async Task<List<EventLogItem>> ReadAsync(long afterSequence, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reads every event after <paramref name="afterSequence"/>, in order (the reads pipelined), with a Missed item first
+    /// if some were pruned. More than <paramref name="maxEvents"/> events behind, it reads none of them and returns one
+    /// Missed item for them all: a reader that far behind drops what it holds sooner than it could replay them.
+    /// </summary>
+    public async Task<List<EventLogItem>> ReadAsync(long afterSequence, int maxEvents = int.MaxValue, CancellationToken cancellationToken = default)
     {
         // List first, then read the pruned mark: pruning between the two then shows as missed, never as silence.
         List<(string Name, long Sequence)> events = await ListAsync(cancellationToken).ConfigureAwait(false);
         long pruned = await PrunedThroughAsync(cancellationToken).ConfigureAwait(false);
-        var items = new List<EventLogItem>();
+        var behind = events.FindAll(e => e.Sequence > afterSequence && e.Sequence > pruned);
+        if (behind.Count > maxEvents)
+        {
+            return [new EventLogItem(EventLogItemKind.Missed, behind[^1].Sequence, [])];
+        }
+
+        var items = new List<EventLogItem>(behind.Count + 1);
         if (pruned > afterSequence)
         {
             items.Add(new EventLogItem(EventLogItemKind.Missed, pruned, []));
         }
 
-        foreach ((string name, long sequence) in events)
-        {
-            if (sequence > afterSequence && sequence > pruned)
-            {
-                items.Add(await ReadEventAsync(root.Events + "/" + name, sequence, onReadThread: false, cancellationToken).ConfigureAwait(false));
-            }
-        }
-
+        items.AddRange(await Task.WhenAll(behind.Select(e => ReadEventAsync(root.Events + "/" + e.Name, e.Sequence, onReadThread: false, cancellationToken))).ConfigureAwait(false));
         return items;
     }
 
@@ -272,13 +275,21 @@ internal sealed class EventLog(CoordinationRoot root)
 /// Live events take the short path: the watch notification is handled on the ZooKeeper client's read thread, which sends
 /// the event's getData at once, and the reply, read on that same thread, is decoded and handed over there. No thread hop
 /// lies between the notification and the handler, and events announced together have their reads in flight together.
-/// A catch-up (at start, after every reconnect, after a failed read) reads the log on a pool thread; while one is due or
+/// A catch-up (at start, after every reconnect, after a failed read) reads the log on a pool thread (at most
+/// <see cref="MaxCatchUpEvents"/> events; further behind it hands over one Missed item); while one is due or
 /// running, live events wait behind it in the same FIFO, so items are handed over in sequence order, each once. The
 /// first notification on a new connection makes a catch-up due (events created while no connection was up sent none),
 /// so a live event is never handed over ahead of an older one that was missed.
 /// </remarks>
 internal sealed class EventLogSubscription : IAsyncDisposable
 {
+    /// <summary>
+    /// The most events a catch-up replays; further behind (a long partition from ZooKeeper under a heavy write load),
+    /// it hands over one Missed item instead, so the holder drops its in-process entries at once rather than after
+    /// replaying thousands of events one round trip after another.
+    /// </summary>
+    internal const int MaxCatchUpEvents = 1024;
+
     private readonly EventLog _log;
     private readonly CoordinationRoot _root;
     private readonly Action<EventLogItem> _onItem;
@@ -443,7 +454,7 @@ internal sealed class EventLogSubscription : IAsyncDisposable
             connection = _root.Client.ConnectionCount;
         }
 
-        List<EventLogItem> items = await _log.ReadAsync(after, cancellationToken).ConfigureAwait(false);
+        List<EventLogItem> items = await _log.ReadAsync(after, MaxCatchUpEvents, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             if (_root.Client.ConnectionCount != connection)

@@ -121,6 +121,12 @@ public sealed class EventLogTests(ZooKeeperFixture fixture)
         Assert.Equal(appended[^3..], behind.Skip(1).Select(i => i.Sequence));
         Assert.Equal(appended[^1], await readerLog.LatestSequenceAsync());
         Assert.Empty(await readerLog.ReadAsync(appended[^1]));
+
+        // Further behind than a reader may replay: one Missed item for all of them, through the newest.
+        EventLogItem tooFar = Assert.Single(await readerLog.ReadAsync(appended[^4], maxEvents: 2));
+        Assert.Equal(EventLogItemKind.Missed, tooFar.Kind);
+        Assert.Equal(appended[^1], tooFar.Sequence);
+        Assert.Equal(appended[^2..], (await readerLog.ReadAsync(appended[^3], maxEvents: 2)).Select(i => i.Sequence));
     }
 
     [Fact]
