@@ -110,8 +110,10 @@ public sealed partial class NutcrackerServer : IAsyncDisposable
                     return server;
                 var why = ready ? "exited during start" : $"did not listen within {options.StartTimeout.TotalSeconds:0.#} s";
                 var description = process.Describe();
-                // Another process may have taken a port between the check and nutcracker's bind: new ports.
-                if (!ready || attempt == PortAttempts || !description.Contains("Address already in use", StringComparison.Ordinal))
+                // Another process may have taken a port between the check and nutcracker's bind: new ports. Its log may
+                // not be read yet when it has exited, so a port that cannot be bound tells as much as the message.
+                var portTaken = description.Contains("Address already in use", StringComparison.Ordinal) || Taken(port) || Taken(statsPort);
+                if (!ready || attempt == PortAttempts || !portTaken)
                     throw new InvalidOperationException($"nutcracker on 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)} {why}. {description}");
             }
             catch
@@ -121,6 +123,22 @@ public sealed partial class NutcrackerServer : IAsyncDisposable
             }
 
             await server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether another process holds <paramref name="port"/> on loopback.</summary>
+    private static bool Taken(int port)
+    {
+        try
+        {
+            var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            return true;
         }
     }
 
