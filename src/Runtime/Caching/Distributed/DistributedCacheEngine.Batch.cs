@@ -122,9 +122,9 @@ internal sealed partial class DistributedCacheEngine
             }
         }
 
-        foreach (var target in won ?? [])
+        if (won is not null)
         {
-            await ReleaseLeaseAsync(target).ConfigureAwait(false);
+            await ReleaseLeasesAsync(won).ConfigureAwait(false);
         }
     }
 
@@ -251,11 +251,7 @@ internal sealed partial class DistributedCacheEngine
             }
             catch (Exception)
             {
-                foreach (var (_, target) in toLoad)
-                {
-                    await ReleaseLeaseAsync(target).ConfigureAwait(false);
-                }
-
+                await ReleaseLeasesAsync(toLoad.Select(l => l.Target)).ConfigureAwait(false);
                 throw;
             }
 

@@ -402,10 +402,14 @@ internal sealed partial class DistributedCacheEngine
         }
         catch (Exception)
         {
-            await Task.WhenAll(targets.Select(target => ReleaseLeaseAsync(target).AsTask())).ConfigureAwait(false);
+            await ReleaseLeasesAsync(targets).ConfigureAwait(false);
             throw;
         }
     }
+
+    /// <summary>Hands back, pipelined, the leases of <paramref name="targets"/>; see <see cref="ReleaseLeaseAsync"/>.</summary>
+    private Task ReleaseLeasesAsync(IEnumerable<L2Target> targets) =>
+        Task.WhenAll(targets.Select(target => ReleaseLeaseAsync(target).AsTask()));
 
     /// <summary>
     /// Hands back the lease this client won on <paramref name="target"/> without writing a value (its loader failed, or
