@@ -53,12 +53,11 @@ internal static class LockCommand
             }
             await using (held)
             {
-                using var interruption = new Interruption(cancellationToken);
                 Console.Out.WriteLine($"acquired {held.NodePath} fencing-token {held.FencingToken}");
                 Console.Out.Flush();
                 int exitCode = result.GetValue(run) is { Length: > 0 } argv
-                    ? await RunAsync(argv, held.LockLost, interruption.Token)
-                    : await HoldAsync(result.GetValue(hold), held.LockLost, interruption.Token);
+                    ? await RunAsync(argv, held.LockLost, cancellationToken)
+                    : await HoldAsync(result.GetValue(hold), held.LockLost, cancellationToken);
                 if (held.LockLost.IsCancellationRequested)
                     throw new CliError($"lock {directory} lost: the ZooKeeper session expired while it was held");
                 Console.Out.WriteLine($"released {held.NodePath}");

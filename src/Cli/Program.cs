@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using TypedCache.Cli;
 
+using var shutdown = new ShutdownSignal();
+
 // A plain command named for the tool rather than RootCommand, whose name is the entry assembly's (TypedCache.Cli).
 var root = new Command("typedcache", "Look at and run a TypedCache memcached cluster: membership in ZooKeeper, ketama ring, stats, registration, locks.")
 {
@@ -24,5 +26,5 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine($"typedcache: {string.Join(" ", parsed.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' ')))}");
     return CliError.Usage;
 }
-// Long enough for `bench` to stop the servers and workers it started after Ctrl+C.
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+// Signals are handled by ShutdownSignal alone (System.CommandLine's own handling starts only once a command has begun).
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, shutdown.Token);

@@ -127,14 +127,7 @@ internal static class ProxyCommand
                 Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Nodes.Length} nodes");
                 if (proxy.Topology.GutterPool is { } pool)
                     Console.Out.WriteLine($"gutter: {pool.Nodes.Length} servers, TTLs capped to {options.GutterTtlSeconds} s");
-                using var interruption = new Interruption(cancellationToken);
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, interruption.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             Console.Out.WriteLine("proxy stopped");
             return 0;

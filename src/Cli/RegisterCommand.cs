@@ -51,8 +51,7 @@ internal static class RegisterCommand
                         Console.Error.WriteLine($"typedcache: {error.Message}");
                     answering = false;
                 };
-                using var interruption = new Interruption(cancellationToken);
-                await Task.Delay(Timeout.Infinite, interruption.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             Console.Out.WriteLine($"stopped; {path} removed");
             return 0;

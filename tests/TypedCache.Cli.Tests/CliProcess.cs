@@ -59,6 +59,9 @@ internal sealed class CliProcess : IAsyncDisposable
     /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
     public void Interrupt() => Assert.Equal(0, Kill(_process.Id, 2));
 
+    /// <summary>Sends SIGTERM, as a service manager stopping the tool does.</summary>
+    public void Terminate() => Assert.Equal(0, Kill(_process.Id, 15));
+
     public async Task<int> WaitForExitAsync()
     {
         using var limit = new CancellationTokenSource(RunLimit);

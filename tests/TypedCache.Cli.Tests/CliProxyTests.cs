@@ -28,22 +28,42 @@ public sealed class CliProxyTests(ITestOutputHelper output)
         await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
         Assert.Contains($"proxy listening on 127.0.0.1:{port} over 3 nodes", proxy.Stdout, StringComparison.Ordinal);
 
-        string[] memccapable = ["-a", "-h", "127.0.0.1", "-p", port.ToString(), "-t", "10"];
-        var (exitCode, report) = await TestProcess.RunAsync("/usr/bin/memccapable", memccapable, TimeSpan.FromSeconds(60));
+        var (exitCode, report) = await TestProcess.RunAsync(
+            "/usr/bin/memccapable", ["-a", "-h", "127.0.0.1", "-p", port.ToString(), "-t", "10"], TimeSpan.FromSeconds(60));
         output.WriteLine(report);
-        if (exitCode >= 128 && !report.Contains("[FAIL]", StringComparison.Ordinal))
-        {
-            // memccapable itself died by a signal (seen once: SIGABRT after its last test passed, on a loaded machine);
-            // a crash of the tool is not a verdict on the proxy, so it gets one more run.
-            (exitCode, report) = await TestProcess.RunAsync("/usr/bin/memccapable", memccapable, TimeSpan.FromSeconds(60));
-            output.WriteLine(report);
-        }
         Assert.Equal(0, exitCode);
         Assert.Contains("All tests passed", report, StringComparison.Ordinal);
 
         proxy.Interrupt();
-        Assert.Equal(0, await proxy.WaitForExitAsync());
+        int proxyExit = await proxy.WaitForExitAsync();
+        Assert.True(proxyExit == 0, $"the proxy exited with {proxyExit} on Ctrl+C; stdout: {proxy.Stdout} stderr: {proxy.Stderr}");
         Assert.Contains("proxy stopped", proxy.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Ctrl+C and SIGTERM end the proxy cleanly each time: exit 0, "proxy stopped", nothing on stderr. (A second handler
+    /// of the signal once raced the command's teardown and aborted the process with 134 about one stop in four.)
+    /// </summary>
+    [Fact]
+    public async Task Ctrl_c_and_sigterm_stop_the_proxy_with_exit_0_every_time()
+    {
+        await using var node = await MemcachedServer.StartAsync();
+        foreach (bool interrupt in new[] { true, false, true, false, true, false })
+        {
+            int port = FreePort();
+            await using var proxy = CliProcess.Start(["proxy", "--listen", $"127.0.0.1:{port}", "-m", node.Endpoint]);
+            await UntilAsync(() => proxy.Stdout.Contains("proxy listening", StringComparison.Ordinal), proxy, "the proxy to start");
+
+            if (interrupt)
+                proxy.Interrupt();
+            else
+                proxy.Terminate();
+            int exitCode = await proxy.WaitForExitAsync();
+
+            string signal = interrupt ? "SIGINT" : "SIGTERM";
+            Assert.True(exitCode == 0 && proxy.Stderr.Length == 0, $"{signal}: exit {exitCode}; stderr: {proxy.Stderr}");
+            Assert.Contains("proxy stopped", proxy.Stdout, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>

@@ -60,13 +60,6 @@ public sealed partial class ProxyProtocolTests(ITestOutputHelper output)
         string[] memccapable = ["-a", "-h", "127.0.0.1", "-p", rig.Port.ToString(), "-t", "10"];
         string report = await RunToolAsync("/usr/bin/memccapable", memccapable);
         output.WriteLine(report);
-        if (!report.Contains("All tests passed", StringComparison.Ordinal) && !report.Contains("[FAIL]", StringComparison.Ordinal))
-        {
-            // memccapable itself died (seen once: SIGABRT after its last test passed, on a loaded machine);
-            // a crash of the tool is not a verdict on the proxy, so it gets one more run.
-            report = await RunToolAsync("/usr/bin/memccapable", memccapable);
-            output.WriteLine(report);
-        }
         Assert.Equal(27, PassLine().Matches(report).Count);
         Assert.Contains("All tests passed", report);
     }
