@@ -124,9 +124,10 @@ internal static class ProxyCommand
             await using (proxy)
             {
                 proxy.Topology.RingChanged += (_, ring) => Console.Out.WriteLine($"ring: {ring.LiveCount} of {ring.Nodes.Length} nodes live");
-                Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Nodes.Length} nodes");
+                // The listening line comes last: scripts and tests take it as the sign that the proxy is ready and has said all.
                 if (proxy.Topology.GutterPool is { } pool)
                     Console.Out.WriteLine($"gutter: {pool.Nodes.Length} servers, TTLs capped to {options.GutterTtlSeconds} s");
+                Console.Out.WriteLine($"proxy listening on {proxy.Endpoint} over {proxy.Topology.Current.Nodes.Length} nodes");
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             Console.Out.WriteLine("proxy stopped");
