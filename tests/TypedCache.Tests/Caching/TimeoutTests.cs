@@ -96,15 +96,7 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
             Assert.Equal(0, calls);
         }
 
-        // Age the memcached item past the threshold (its remaining TTL below TTL × (1 − 0.5) + fail-safe).
-        await using (var raw = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port))
-        {
-            await using var probe = servers.Context(prefix);
-            using var stored = await raw.GetAsync(probe.Items.KeyFor(11));
-            Assert.True(stored.Found);
-            await raw.SetAsync(probe.Items.KeyFor(11), stored.Value.ToArray(), new MemcachedStoreOptions { Ttl = 20, ClientFlags = stored.ClientFlags });
-        }
-
+        await AgePastTheRefreshMarkAsync(prefix, 11);
         await using (var late = servers.Context(prefix, configure: eager))
         {
             Assert.Equal(new Item(11, "v1", 1), await late.Items.GetOrLoadAsync(11, Refresh));
@@ -116,6 +108,58 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         }
 
         Assert.Equal(1, calls);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_eager_refresh_that_fails_hands_its_win_back_after_the_fail_safe_throttle()
+    {
+        var prefix = EngineServers.NewName();
+        Action<DistributedCacheOptions> eager = o => o.EagerRefreshThreshold = 0.5;
+        await using (var writer = servers.Context(prefix, configure: eager))
+        {
+            await writer.Items.SetAsync(new Item(13, "v1", 1));
+        }
+
+        await AgePastTheRefreshMarkAsync(prefix, 13);
+
+        // This client wins the early refresh and its loader fails; the hit still returns the value.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var failures = 0;
+        await using var failing = servers.Context(prefix, time: time, configure: eager);
+        Assert.Equal(new Item(13, "v1", 1), await failing.Items.GetOrLoadAsync(13, (_, _) =>
+        {
+            Interlocked.Increment(ref failures);
+            throw new InvalidOperationException("database down");
+        }));
+        await EngineServers.PollAsync(() => Task.FromResult(Volatile.Read(ref failures) == 1), "the eager refresh is tried");
+
+        var refreshes = 0;
+        ValueTask<Item?> Refresh(int id, CancellationToken _)
+        {
+            Interlocked.Increment(ref refreshes);
+            return ValueTask.FromResult<Item?>(new Item(id, "v2", 2));
+        }
+
+        // Within the throttle the failed refresh keeps the win: another client's hit past the mark does not refresh.
+        await using var other = servers.Context(prefix, configure: o =>
+        {
+            eager(o);
+            o.LocalCacheMaxEntries = 0;
+        });
+        Assert.Equal(new Item(13, "v1", 1), await other.Items.GetOrLoadAsync(13, Refresh));
+        Assert.Equal(0, Volatile.Read(ref refreshes));
+
+        // Past the throttle (30 s by default, in the failing client's time) the win is handed back and the next hit refreshes.
+        await EngineServers.PollAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            await other.Items.GetOrLoadAsync(13, Refresh);
+            await using var reader = servers.Context(prefix);
+            return (await reader.Items.GetAsync(13))?.Name == "v2";
+        }, "another client refreshes once the failed refresh handed its win back");
+        Assert.Equal(1, Volatile.Read(ref failures));
+        Assert.Equal(1, Volatile.Read(ref refreshes));
+        Assert.True(time.GetUtcNow() - time.Start >= TimeSpan.FromSeconds(30), "the win came back before the throttle passed");
     }
 
     [Fact(Timeout = 60_000)]
@@ -182,6 +226,20 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
             await cache.Items.GetOrLoadManyAsync([41, 42], (_, _) => throw new InvalidOperationException("database down")));
         Assert.Equal("database down", failure.Message);
+    }
+
+    /// <summary>
+    /// Ages the memcached item of <paramref name="id"/> past the eager-refresh mark of 0.5 by writing it back with 600 s to
+    /// live, below TTL × (1 − 0.5) + fail-safe = 630 s, so the next lease read wins the early refresh (and the item does
+    /// not expire while a test runs).
+    /// </summary>
+    private async Task AgePastTheRefreshMarkAsync(string prefix, int id)
+    {
+        await using var raw = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port);
+        await using var probe = servers.Context(prefix);
+        using var stored = await raw.GetAsync(probe.Items.KeyFor(id));
+        Assert.True(stored.Found);
+        await raw.SetAsync(probe.Items.KeyFor(id), stored.Value.ToArray(), new MemcachedStoreOptions { Ttl = 600, ClientFlags = stored.ClientFlags });
     }
 
     /// <summary>A soft timeout of 100 ms and a hard one of 2 s.</summary>

@@ -108,7 +108,7 @@ internal sealed partial class DistributedCacheEngine
                     continue;
                 }
 
-                var read = Classify(store, batch[i], keepStale: false);
+                var read = Classify(store, batch[i], keepEnvelope: false);
                 if (read.Won)
                 {
                     (won ??= []).Add(new L2Target(store.MemcachedKey(keys[i]), read.Cas, Write: true));
@@ -164,14 +164,14 @@ internal sealed partial class DistributedCacheEngine
             {
                 for (var i = 0; i < reads.Length; i++)
                 {
-                    reads[i] = batch.SourceOf(i) == ReplySource.Unavailable ? default : Classify(store, batch[i], keepStale: true);
+                    reads[i] = batch.SourceOf(i) == ReplySource.Unavailable ? default : Classify(store, batch[i], keepEnvelope: true);
                 }
             }
 
             var now = NowMs();
             var toLoad = new List<(int Index, L2Target Target)>();
             var waiting = new List<int>();
-            List<(TKey Key, Stamp Stamp, L2Target Target)>? refresh = null;
+            List<(TKey Key, Stamp Stamp, L2Target Target, L2Read<T> Read)>? refresh = null;
             for (var i = 0; i < reads.Length; i++)
             {
                 var read = reads[i];
@@ -182,7 +182,7 @@ internal sealed partial class DistributedCacheEngine
                     Complete(i, Resolved<T>.Read(read.Value));
                     if (read.Won)
                     {
-                        (refresh ??= []).Add((mine[i].Key, stamps[i], new L2Target(memcachedKeys[i], read.Cas, Write: true)));
+                        (refresh ??= []).Add((mine[i].Key, stamps[i], new L2Target(memcachedKeys[i], read.Cas, Write: true), read));
                     }
                 }
                 else if (!read.Available || read.Won || !read.LeaseTaken)
@@ -343,7 +343,7 @@ internal sealed partial class DistributedCacheEngine
     /// <summary>The batch form of <see cref="RefreshInBackgroundAsync"/>: reloads the fresh keys whose reads won the early-refresh lease.</summary>
     private async Task RefreshManyInBackgroundAsync<T, TKey, TState>(
         TypeStore<T, TKey> store,
-        List<(TKey Key, Stamp Stamp, L2Target Target)> targets,
+        List<(TKey Key, Stamp Stamp, L2Target Target, L2Read<T> Read)> refresh,
         TState state,
         Func<IReadOnlyList<TKey>, TState, CancellationToken, ValueTask<IEnumerable<T>>> loader)
         where T : class
@@ -354,15 +354,18 @@ internal sealed partial class DistributedCacheEngine
             IEnumerable<T> loaded;
             using (CacheTelemetry.StartLoad(store.Type.Name))
             {
-                loaded = await loader(targets.ConvertAll(t => t.Key), state, _ring.Closing).ConfigureAwait(false);
+                loaded = await loader(refresh.ConvertAll(r => r.Key), state, _ring.Closing).ConfigureAwait(false);
             }
 
-            await StoreManyAsync(store, targets, loaded).ConfigureAwait(false);
+            await StoreManyAsync(store, refresh.ConvertAll(r => (r.Key, r.Stamp, r.Target)), loaded).ConfigureAwait(false);
+            return;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // An eager refresh that fails leaves the current values; they are retried past the TTL by the next misses.
+            // An eager refresh that fails leaves the current values, and hands their wins back after the throttle below.
         }
+
+        await RetryRefreshLaterAsync(store, refresh.ConvertAll(r => (r.Target, r.Read))).ConfigureAwait(false);
     }
 
     /// <summary>A type's L1 at one instant, as <see cref="CacheBatch.Partition"/> reads it.</summary>

@@ -48,7 +48,7 @@ internal sealed partial class DistributedCacheEngine
             reply = await SendReadAsync(store, key, store.KeyHead(), default, cancellationToken).ConfigureAwait(false);
         }
 
-        var read = Classify(store, reply, keepStale: false);
+        var read = Classify(store, reply, keepEnvelope: false);
         if (read.Won)
         {
             await ReleaseLeaseAsync(new L2Target(store.MemcachedKey(key), read.Cas, Write: true)).ConfigureAwait(false);
@@ -104,7 +104,7 @@ internal sealed partial class DistributedCacheEngine
                 reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
             }
 
-            var read = Classify(store, reply, keepStale: true);
+            var read = Classify(store, reply, keepEnvelope: true);
             CacheTelemetry.LeaseRead(store.Type.Name, read.Won);
             var outcome = read.State == L2State.Fresh && !read.Won
                 ? Resolved<T>.Read(Hit(store, key, stamp, read))
@@ -154,7 +154,7 @@ internal sealed partial class DistributedCacheEngine
         if (read.State == L2State.Fresh)
         {
             var value = Hit(store, key, stamp, read);
-            _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read.Cas, state, loader);
+            _ = RefreshInBackgroundAsync(store, key, stamp, memcachedKey, read, state, loader);
             return Resolved<T>.Read(value);
         }
 
@@ -200,7 +200,7 @@ internal sealed partial class DistributedCacheEngine
         {
             await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
             pause = pause * 2 > LastPoll ? LastPoll : pause * 2;
-            var read = await ReadL2Async(store, memcachedKey, default, keepStale: false, cancellationToken).ConfigureAwait(false);
+            var read = await ReadL2Async(store, memcachedKey, default, keepEnvelope: false, cancellationToken).ConfigureAwait(false);
             if (read.State == L2State.Fresh || read.Won)
             {
                 return read;
@@ -216,17 +216,17 @@ internal sealed partial class DistributedCacheEngine
         return null;
     }
 
-    private async ValueTask<L2Read<T>> ReadL2Async<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, MemcachedGetOptions options, bool keepStale, CancellationToken cancellationToken)
+    private async ValueTask<L2Read<T>> ReadL2Async<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, MemcachedGetOptions options, bool keepEnvelope, CancellationToken cancellationToken)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
         using var activity = CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name);
         var reply = await Cluster.GetAsync(memcachedKey, options, cancellationToken).ConfigureAwait(false);
-        return Classify(store, reply, keepStale);
+        return Classify(store, reply, keepEnvelope);
     }
 
     /// <summary>Classifies a single read's reply and returns its value buffer to the pool.</summary>
-    private L2Read<T> Classify<T, TKey>(TypeStore<T, TKey> store, in ClusterReply<MemcachedGetResult> reply, bool keepStale)
+    private L2Read<T> Classify<T, TKey>(TypeStore<T, TKey> store, in ClusterReply<MemcachedGetResult> reply, bool keepEnvelope)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
@@ -236,11 +236,11 @@ internal sealed partial class DistributedCacheEngine
         }
 
         using var result = reply.Value;
-        return Classify(store, result, keepStale);
+        return Classify(store, result, keepEnvelope);
     }
 
     /// <summary>Reads an L2 item: parses the envelope, checks schema and tags, decodes; never throws on bad bytes.</summary>
-    private L2Read<T> Classify<T, TKey>(TypeStore<T, TKey> store, in MemcachedGetResult result, bool keepStale)
+    private L2Read<T> Classify<T, TKey>(TypeStore<T, TKey> store, in MemcachedGetResult result, bool keepEnvelope)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
@@ -260,7 +260,7 @@ internal sealed partial class DistributedCacheEngine
                 state = logicalExpiry > now ? L2State.Fresh
                     : logicalExpiry + (long)_options.FailSafeMaxAge.TotalMilliseconds > now ? L2State.Stale
                     : L2State.Unusable;
-                if (state == L2State.Stale && keepStale)
+                if (keepEnvelope && (state == L2State.Stale || (state == L2State.Fresh && result.Won)))
                 {
                     envelope = bytes.ToArray();
                 }
@@ -369,13 +369,44 @@ internal sealed partial class DistributedCacheEngine
         var now = NowMs();
         var windowEnd = stale.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds;
         store.PutLocal(key, stale.Value!, stamp, Math.Min(now + (long)_options.FailSafeThrottle.TotalMilliseconds, windowEnd), stale.LogicalExpiryMs);
-        var remaining = (int)((windowEnd - now) / 1000);
-        if (target.Write && target.Cas != 0 && stale.Envelope is not null && remaining > 0)
-        {
-            await Cluster.SetAsync(target.Key, stale.Envelope, new MemcachedStoreOptions { Ttl = remaining, CompareCas = target.Cas, ClientFlags = store.Flags }, CancellationToken.None).ConfigureAwait(false);
-        }
-
+        await RewriteAsync(store, target, stale).ConfigureAwait(false);
         return stale.Value;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="read"/>'s envelope back unchanged, if the item still has the CAS it was read with, to live
+    /// until the end of its fail-safe window: memcached takes it as a new item, so the lease or early-refresh win the read
+    /// held is free again and a later reader wins it. An item written or invalidated since the read is left as it is.
+    /// </summary>
+    private async ValueTask RewriteAsync<T, TKey>(TypeStore<T, TKey> store, L2Target target, L2Read<T> read)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        var remaining = (int)((read.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds - NowMs()) / 1000);
+        if (target.Write && target.Cas != 0 && read.Envelope is not null && remaining > 0)
+        {
+            await Cluster.SetAsync(target.Key, read.Envelope, new MemcachedStoreOptions { Ttl = remaining, CompareCas = target.Cas, ClientFlags = store.Flags }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After an eager refresh failed: waits <see cref="DistributedCacheOptions.FailSafeThrottle"/>, then hands the
+    /// early-refresh wins back (<see cref="RewriteAsync"/>), so that a later reader refreshes again rather than no one
+    /// until the items expire, while a failing loader is called at most once per throttle period for them.
+    /// </summary>
+    private async Task RetryRefreshLaterAsync<T, TKey>(TypeStore<T, TKey> store, IEnumerable<(L2Target Target, L2Read<T> Read)> refreshed)
+        where T : class
+        where TKey : struct, ICacheKey<TKey>
+    {
+        try
+        {
+            await Task.Delay(_options.FailSafeThrottle, _time, _ring.Closing).ConfigureAwait(false);
+            await Task.WhenAll(refreshed.Select(r => RewriteAsync(store, r.Target, r.Read).AsTask())).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Closing, or the node is gone: the items keep their wins until they expire, as they would without this.
+        }
     }
 
     private async Task StoreWhenLoadedAsync<T, TKey>(Task<T?> loading, TypeStore<T, TKey> store, TKey key, Stamp stamp, L2Target target)
@@ -429,22 +460,26 @@ internal sealed partial class DistributedCacheEngine
         TKey key,
         Stamp stamp,
         byte[] memcachedKey,
-        ulong cas,
+        L2Read<T> read,
         TState state,
         Func<TKey, TState, CancellationToken, ValueTask<T?>> loader)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
+        var target = new L2Target(memcachedKey, read.Cas, Write: true);
         try
         {
             using var loadingScope = CacheTelemetry.StartLoad(store.Type.Name);
             var value = await loader(key, state, _ring.Closing).ConfigureAwait(false);
-            await StoreAsync(store, key, stamp, new L2Target(memcachedKey, cas, Write: true), value, CancellationToken.None).ConfigureAwait(false);
+            await StoreAsync(store, key, stamp, target, value, CancellationToken.None).ConfigureAwait(false);
+            return;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // An eager refresh that fails leaves the current value; it is retried past the TTL by the next miss.
+            // An eager refresh that fails leaves the current value, and hands its win back after the throttle below.
         }
+
+        await RetryRefreshLaterAsync(store, [(target, read)]).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -15,7 +15,10 @@ public sealed class DistributedCacheOptions
     /// </summary>
     public TimeSpan FailSafeMaxAge { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>After the loader failed and a stale value was served, how long that value is served before the loader is tried again. Default 30 s.</summary>
+    /// <summary>
+    /// After the loader failed and a stale value was served, how long that value is served before the loader is tried
+    /// again; likewise after an eager refresh failed, how long before another reader may refresh. Default 30 s.
+    /// </summary>
     public TimeSpan FailSafeThrottle { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -32,7 +35,8 @@ public sealed class DistributedCacheOptions
 
     /// <summary>
     /// A hit on a value older than this fraction of its TTL refreshes it in the background (one client in the cluster
-    /// wins the refresh). Default: null (off); e.g. 0.9.
+    /// wins the refresh; when its loader fails, another may try after <see cref="FailSafeThrottle"/>). Default: null
+    /// (off); e.g. 0.9.
     /// </summary>
     public double? EagerRefreshThreshold { get; set; }
 
