@@ -34,9 +34,15 @@ internal sealed class ShutdownSignal : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (Interlocked.Increment(ref _signals) != 1)
-            return;
         context.Cancel = true;
-        _requested.Cancel();
+        if (Interlocked.Increment(ref _signals) == 1)
+        {
+            _requested.Cancel();
+            return;
+        }
+
+        // A second signal: exit now, the shell's way. Exiting through the runtime (not the signal's default action) still
+        // runs the process-exit handlers, which stop by PID the servers and workers a `bench` run started.
+        Environment.Exit(context.Signal == PosixSignal.SIGINT ? 130 : 143);
     }
 }

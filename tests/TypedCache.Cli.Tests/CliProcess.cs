@@ -43,6 +43,9 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The tool's PID (<c>dotnet</c> runs the tool in its own process).</summary>
+    public int ProcessId => _process.Id;
+
     public static CliProcess Start(params string[] args) => new(args);
 
     /// <summary>Runs the tool to completion (at most 30 s) with stdin closed.</summary>
@@ -58,6 +61,9 @@ internal sealed class CliProcess : IAsyncDisposable
 
     /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
     public void Interrupt() => Assert.Equal(0, Kill(_process.Id, 2));
+
+    /// <summary>Sends SIGINT unless the process has exited already.</summary>
+    public void TryInterrupt() => Kill(_process.Id, 2);
 
     /// <summary>Sends SIGTERM, as a service manager stopping the tool does.</summary>
     public void Terminate() => Assert.Equal(0, Kill(_process.Id, 15));
