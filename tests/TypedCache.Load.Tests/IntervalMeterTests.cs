@@ -14,13 +14,7 @@ public sealed class IntervalMeterTests
     [Fact]
     public void Each_kind_lands_in_its_own_histogram()
     {
-        var meter = new IntervalMeter();
-        meter.Record(Hit, OperationKind.ReadHit);
-        meter.Record(Miss, OperationKind.ReadMiss);
-        meter.Record(Write, OperationKind.Write);
-        meter.Record(Invalidate, OperationKind.Invalidate);
-
-        var tick = meter.Take();
+        var tick = TickOf((OperationKind.ReadHit, Hit), (OperationKind.ReadMiss, Miss), (OperationKind.Write, Write), (OperationKind.Invalidate, Invalidate));
 
         Assert.Equal([OperationKind.ReadHit, OperationKind.ReadMiss, OperationKind.Write, OperationKind.Invalidate], tick.Latency.Keys.Order());
         Assert.Equal([[Bucket(Hit), 1]], tick.Latency[OperationKind.ReadHit]);
@@ -50,13 +44,11 @@ public sealed class IntervalMeterTests
     [Fact]
     public void The_tick_line_round_trips()
     {
-        var meter = new IntervalMeter();
-        meter.Record(Hit, OperationKind.ReadHit);
-        meter.Record(Hit, OperationKind.ReadHit);
-        meter.Record(Miss, OperationKind.ReadMiss);
-        meter.Record(Invalidate, OperationKind.Invalidate);
-        meter.Fail(new InvalidOperationException("down"));
-        var tick = meter.Take();
+        var tick = TickOf((OperationKind.ReadHit, Hit), (OperationKind.ReadHit, Hit), (OperationKind.ReadMiss, Miss), (OperationKind.Invalidate, Invalidate)) with
+        {
+            Errors = 1,
+            Error = "InvalidOperationException: down",
+        };
 
         string line = tick.ToLine();
 
@@ -85,14 +77,9 @@ public sealed class IntervalMeterTests
     [Fact]
     public void The_timeline_gives_each_kind_and_every_operation_together()
     {
-        var meter = new IntervalMeter();
-        for (int i = 0; i < 3; i++)
-            meter.Record(Hit, OperationKind.ReadHit);
-        meter.Record(Miss, OperationKind.ReadMiss);
-        meter.Record(Write, OperationKind.Write);
-        meter.Record(Write, OperationKind.Write);
-        meter.Record(Invalidate, OperationKind.Invalidate);
-        var tick = meter.Take();
+        var tick = TickOf(
+            (OperationKind.ReadHit, Hit), (OperationKind.ReadHit, Hit), (OperationKind.ReadHit, Hit), (OperationKind.ReadMiss, Miss),
+            (OperationKind.Write, Write), (OperationKind.Write, Write), (OperationKind.Invalidate, Invalidate));
         var timeline = new Timeline(tick.At - 1000);
 
         Assert.True(WorkerTick.TryParse(tick.ToLine(), out var parsed));
@@ -117,9 +104,7 @@ public sealed class IntervalMeterTests
     [Fact]
     public void A_kind_no_operation_had_is_left_out_of_the_totals()
     {
-        var meter = new IntervalMeter();
-        meter.Record(Hit, OperationKind.ReadHit);
-        var tick = meter.Take();
+        var tick = TickOf((OperationKind.ReadHit, Hit));
         var timeline = new Timeline(tick.At - 1000);
 
         timeline.Add(tick);
@@ -127,6 +112,14 @@ public sealed class IntervalMeterTests
         var only = Assert.Single(timeline.Totals().Kinds);
         Assert.Equal(OperationKind.ReadHit, only.Kind);
         Assert.Equal(0, timeline.Totals().WriteP99);
+    }
+
+    private static WorkerTick TickOf(params (OperationKind Kind, TimeSpan Latency)[] operations)
+    {
+        var meter = new IntervalMeter();
+        foreach (var (kind, latency) in operations)
+            meter.Record(latency, kind);
+        return meter.Take();
     }
 
     private static int Bucket(TimeSpan latency) => LatencyHistogram.BucketOf(latency.TotalMicroseconds);
