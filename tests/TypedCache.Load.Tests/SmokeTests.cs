@@ -48,4 +48,18 @@ public sealed class SmokeTests(SmokeRun smoke) : IClassFixture<SmokeRun>
             Assert.All(result.Peers, p => Assert.True(p.Totals.Operations > 0, $"{name}: {p.Name} did nothing"));
         }
     }
+
+    [Fact]
+    public void The_steady_report_gives_the_latency_of_each_kind_of_operation_for_every_cache()
+    {
+        var steady = smoke.Run.Results.Single(r => r.Name == "steady");
+        var table = KindTable.Read(File.ReadAllText(smoke.Run.ReportPath!), "steady");
+
+        Assert.NotNull(table);
+        Assert.Equal(steady.Peers.Select(p => p.Name), table.Caches);
+        // The mix 90:5:5 reads, writes and invalidates; an invalidated key's next read misses.
+        Assert.Equal(["read hit", "read miss", "write", "invalidate"], table.Rows.Keys);
+        foreach (var (kind, cells) in table.Rows)
+            Assert.All(cells.Zip(table.Caches), c => Assert.True(KindTable.Count(c.First) > 0, $"{kind} through {c.Second}: '{c.First}'"));
+    }
 }

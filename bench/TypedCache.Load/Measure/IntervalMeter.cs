@@ -3,32 +3,22 @@ using TypedCache.Load.Workers;
 
 namespace TypedCache.Load.Measure;
 
-/// <summary>The figures of the current interval, taken and reset once per tick.</summary>
+/// <summary>The figures of the current interval, taken and reset once per tick: a latency histogram per operation kind, and the errors.</summary>
 internal sealed class IntervalMeter
 {
     private readonly Lock _gate = new();
-    private LatencyHistogram _latency = new();
-    private LatencyHistogram _writeLatency = new();
-    private long _operations;
-    private long _reads;
-    private long _hits;
+    private LatencyHistogram[] _latency = NewHistograms();
     private long _errors;
     private string? _error;
 
-    public void Record(long started, bool read, bool hit)
+    /// <summary>Records an operation of <paramref name="kind"/> begun at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp) and ended now.</summary>
+    public void Record(long started, OperationKind kind) => Record(Stopwatch.GetElapsedTime(started), kind);
+
+    public void Record(TimeSpan elapsed, OperationKind kind)
     {
-        int bucket = LatencyHistogram.BucketOf(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+        int bucket = LatencyHistogram.BucketOf(elapsed.TotalMicroseconds);
         lock (_gate)
-        {
-            _latency.Add(bucket, 1);
-            if (!read)
-                _writeLatency.Add(bucket, 1);
-            _operations++;
-            if (read)
-                _reads++;
-            if (hit)
-                _hits++;
-        }
+            _latency[(int)kind].Add(bucket, 1);
     }
 
     public void Fail(Exception e)
@@ -44,10 +34,10 @@ internal sealed class IntervalMeter
     {
         lock (_gate)
         {
-            var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _operations, _reads, _hits, _errors, _latency.ToSparse(), _writeLatency.ToSparse(), _error);
-            _latency = new LatencyHistogram();
-            _writeLatency = new LatencyHistogram();
-            (_operations, _reads, _hits, _errors, _error) = (0, 0, 0, 0, null);
+            var latency = OperationKinds.All.Where(k => _latency[(int)k].Count > 0).ToDictionary(k => k, k => _latency[(int)k].ToSparse());
+            var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), latency, _errors, _error);
+            _latency = NewHistograms();
+            (_errors, _error) = (0, null);
             return tick;
         }
     }
@@ -82,4 +72,6 @@ internal sealed class IntervalMeter
             stop.Dispose();
         }
     }
+
+    private static LatencyHistogram[] NewHistograms() => [.. OperationKinds.All.Select(_ => new LatencyHistogram())];
 }

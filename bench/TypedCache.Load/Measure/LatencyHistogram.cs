@@ -30,6 +30,19 @@ internal sealed class LatencyHistogram
             Add(pair[0], pair[1]);
     }
 
+    /// <summary>One histogram of every latency in <paramref name="histograms"/>.</summary>
+    public static LatencyHistogram Sum(IEnumerable<LatencyHistogram> histograms)
+    {
+        var sum = new LatencyHistogram();
+        foreach (var histogram in histograms)
+        {
+            for (int i = 0; i < BucketCount; i++)
+                sum._counts[i] += histogram._counts[i];
+            sum.Count += histogram.Count;
+        }
+        return sum;
+    }
+
     /// <summary>The latency at <paramref name="quantile"/> (0..1) in milliseconds, or 0 when empty.</summary>
     public double Percentile(double quantile)
     {

@@ -5,31 +5,22 @@ namespace TypedCache.Load.Measure;
 /// <summary>One interval of a scenario, summed over its workers.</summary>
 internal sealed class TimelineBin
 {
+    /// <summary>Every operation of the interval, whatever its kind.</summary>
     public LatencyHistogram Latency { get; } = new();
-
-    public long Operations { get; set; }
-
-    public long Reads { get; set; }
-
-    public long Hits { get; set; }
 
     public long Errors { get; set; }
 }
 
 /// <summary>
 /// The figures of one load phase over time: the workers' ticks summed into fixed bins from the phase's start, plus
-/// the totals. The clock is wall time in Unix milliseconds, shared by every process on the host.
+/// the totals per operation kind. The clock is wall time in Unix milliseconds, shared by every process on the host.
 /// </summary>
 internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
 {
     private readonly Lock _gate = new();
     private readonly SortedDictionary<int, TimelineBin> _bins = [];
-    private readonly LatencyHistogram _total = new();
-    private readonly LatencyHistogram _writes = new();
+    private readonly LatencyHistogram[] _kinds = [.. OperationKinds.All.Select(_ => new LatencyHistogram())];
     private readonly List<string> _errorMessages = [];
-    private long _operations;
-    private long _reads;
-    private long _hits;
     private long _errors;
     private long _lastTickAt;
 
@@ -46,16 +37,12 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
             int index = (int)Math.Max(0, (tick.At - StartedAt) / BinMilliseconds);
             if (!_bins.TryGetValue(index, out var bin))
                 _bins[index] = bin = new TimelineBin();
-            bin.Operations += tick.Operations;
-            bin.Reads += tick.Reads;
-            bin.Hits += tick.Hits;
+            foreach (var (kind, sparse) in tick.Latency)
+            {
+                bin.Latency.Merge(sparse);
+                _kinds[(int)kind].Merge(sparse);
+            }
             bin.Errors += tick.Errors;
-            bin.Latency.Merge(tick.Latency);
-            _total.Merge(tick.Latency);
-            _writes.Merge(tick.WriteLatency);
-            _operations += tick.Operations;
-            _reads += tick.Reads;
-            _hits += tick.Hits;
             _errors += tick.Errors;
             _lastTickAt = Math.Max(_lastTickAt, tick.At);
             if (tick.Error is not null && _errorMessages.Count < 10)
@@ -68,9 +55,14 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
         lock (_gate)
         {
             double seconds = Math.Max(0.001, Seconds(_lastTickAt));
-            return new TimelineTotals(_operations, _reads, _hits, _errors, _operations / seconds,
-                _total.Percentile(0.50), _total.Percentile(0.90), _total.Percentile(0.99), _total.Percentile(0.999),
-                _writes.Percentile(0.50), _writes.Percentile(0.99), [.. _errorMessages]);
+            var all = LatencyHistogram.Sum(_kinds);
+            var writes = LatencyHistogram.Sum([Of(OperationKind.Write), Of(OperationKind.Invalidate)]);
+            var kinds = OperationKinds.All.Where(k => Of(k).Count > 0)
+                .Select(k => new KindTotals(k, Of(k).Count, Of(k).Percentile(0.50), Of(k).Percentile(0.99), Of(k).Percentile(0.999)))
+                .ToList();
+            return new TimelineTotals(all.Count, Of(OperationKind.ReadHit).Count + Of(OperationKind.ReadMiss).Count, Of(OperationKind.ReadHit).Count, _errors,
+                all.Count / seconds, all.Percentile(0.50), all.Percentile(0.90), all.Percentile(0.99), all.Percentile(0.999),
+                writes.Percentile(0.50), writes.Percentile(0.99), kinds, [.. _errorMessages]);
         }
     }
 
@@ -81,7 +73,7 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
         {
             int from = (int)((fromUnixMs - StartedAt) / BinMilliseconds), to = (int)((toUnixMs - StartedAt) / BinMilliseconds);
             var bins = _bins.Where(b => b.Key >= from && b.Key <= to).Select(b => b.Value).ToList();
-            return (bins.Sum(b => b.Operations), bins.Sum(b => b.Errors));
+            return (bins.Sum(b => b.Latency.Count), bins.Sum(b => b.Errors));
         }
     }
 
@@ -91,19 +83,28 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
         lock (_gate)
         {
             double perSecond = 1000.0 / BinMilliseconds;
-            return [.. _bins.SkipLast(1).Select(b => new TimelinePoint(b.Key * BinMilliseconds / 1000.0, b.Value.Operations * perSecond,
+            return [.. _bins.SkipLast(1).Select(b => new TimelinePoint(b.Key * BinMilliseconds / 1000.0, b.Value.Latency.Count * perSecond,
                 b.Value.Latency.Percentile(0.5), b.Value.Latency.Percentile(0.99), b.Value.Errors))];
         }
     }
 
     /// <summary>The last complete bin, for the live display.</summary>
     public TimelinePoint? Latest() => Points() is { Count: > 0 } points ? points[^1] : null;
+
+    private LatencyHistogram Of(OperationKind kind) => _kinds[(int)kind];
 }
 
 internal sealed record TimelinePoint(double Seconds, double OperationsPerSecond, double P50, double P99, long Errors);
 
+/// <summary>The operations of one kind in a phase and their latency percentiles in ms.</summary>
+internal sealed record KindTotals(OperationKind Kind, long Count, double P50, double P99, double P999);
+
+/// <summary>
+/// A phase's figures: every operation together (throughput, percentiles), writes and invalidations together, and
+/// each kind that occurred on its own (<see cref="Kinds"/>, in <see cref="OperationKind"/> order).
+/// </summary>
 internal sealed record TimelineTotals(long Operations, long Reads, long Hits, long Errors, double OperationsPerSecond, double P50, double P90, double P99, double P999,
-    double WriteP50, double WriteP99, IReadOnlyList<string> ErrorMessages)
+    double WriteP50, double WriteP99, IReadOnlyList<KindTotals> Kinds, IReadOnlyList<string> ErrorMessages)
 {
     public double HitRatio => Reads == 0 ? 0 : (double)Hits / Reads;
 }

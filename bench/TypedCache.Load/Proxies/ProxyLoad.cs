@@ -179,7 +179,7 @@ internal sealed class ProxyLoad
                 try
                 {
                     var outcome = read ? await ReadAsync(client, key, cancellationToken) : await WriteAsync(client, key, cancellationToken);
-                    meter.Record(started, read, outcome == Outcome.Hit);
+                    meter.Record(started, read ? OperationKinds.Read(hit: outcome == Outcome.Hit) : OperationKind.Write);
                     Count(started, outcome, null);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TypedCache.Load.Measure;
 using TypedCache.Load.Scenarios;
 
 namespace TypedCache.Load.Report;
@@ -57,6 +58,7 @@ internal static class ReportWriter
                         $"| {peer.Name} | {ScenarioResult.Number(t.OperationsPerSecond)} ops/s | {ScenarioResult.Ms(t.P50)} | {ScenarioResult.Ms(t.P99)} | {(t.Operations == t.Reads ? "-" : $"{ScenarioResult.Ms(t.WriteP50)} / {ScenarioResult.Ms(t.WriteP99)}")} | {ScenarioResult.Percent(t.HitRatio)} | {SteadyScenario.Ratio(baseline.OperationsPerSecond, t.OperationsPerSecond)} |");
                 }
                 text.AppendLine();
+                AppendKinds(text, result.Peers);
             }
             if (result.Timeline is not null)
             {
@@ -71,6 +73,32 @@ internal static class ReportWriter
         File.WriteAllText(path, text.ToString());
         return path;
     }
+
+    /// <summary>
+    /// One row per kind of operation any cache ran, the caches side by side: how many, their latency percentiles, and
+    /// the first cache's percentiles over this one's, as the peers table gives its throughput ratio.
+    /// </summary>
+    private static void AppendKinds(StringBuilder text, IReadOnlyList<PeerRun> peers)
+    {
+        var kinds = OperationKinds.All.Where(k => peers.Any(p => Find(p, k) is not null)).ToList();
+        if (kinds.Count == 0)
+            return;
+        text.AppendLine(CultureInfo.InvariantCulture, $"Latency by operation: count · p50 / p99 / p99.9; for the other caches also p50 and p99 ratios ({peers[0].Name} / this).").AppendLine();
+        text.AppendLine("| operation | " + string.Join(" | ", peers.Select(p => Cell(p.Name))) + " |");
+        text.AppendLine("|---|" + string.Concat(peers.Select(_ => "---|")));
+        foreach (var kind in kinds)
+        {
+            var baseline = Find(peers[0], kind);
+            var cells = peers.Select((peer, index) => Find(peer, kind) is not { } t
+                ? "-"
+                : $"{ScenarioResult.Number(t.Count)} · {ScenarioResult.Ms(t.P50)} / {ScenarioResult.Ms(t.P99)} / {ScenarioResult.Ms(t.P999)}" +
+                  (index == 0 || baseline is null ? "" : $" · {SteadyScenario.Ratio(baseline.P50, t.P50)} / {SteadyScenario.Ratio(baseline.P99, t.P99)}"));
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {kind.Label()} | {string.Join(" | ", cells)} |");
+        }
+        text.AppendLine();
+    }
+
+    private static KindTotals? Find(PeerRun peer, OperationKind kind) => peer.Totals.Kinds.FirstOrDefault(k => k.Kind == kind);
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
 }

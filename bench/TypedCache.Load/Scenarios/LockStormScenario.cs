@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TypedCache.Load.Measure;
 
 namespace TypedCache.Load.Scenarios;
 
@@ -42,7 +43,7 @@ internal sealed class LockStormScenario : Scenario
                         {
                             await using (await service.Items.LockAsync(FirstKey + k, TimeSpan.FromSeconds(10), stop))
                             {
-                                meter.Record(started, read: false, hit: false);
+                                meter.Record(started, OperationKind.Lock);
                                 Interlocked.Increment(ref acquisitions);
                                 if (Interlocked.Increment(ref held[k]) > 1)
                                     Interlocked.Increment(ref overlaps);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TypedCache.Load.Measure;
 
 namespace TypedCache.Load.Scenarios;
 
@@ -49,7 +50,7 @@ internal sealed class StaleSetScenario : Scenario
                         try
                         {
                             await writer.Items.InvalidateAsync(FirstKey + k, CancellationToken.None);
-                            meter.Record(started, read: false, hit: false);
+                            meter.Record(started, OperationKind.Invalidate);
                             InterlockedMax(ref invalidated[k], version);
                             Interlocked.Increment(ref invalidations);
                         }
@@ -79,7 +80,7 @@ internal sealed class StaleSetScenario : Scenario
                                 await Task.Delay(random.Next(1, 6), ct);
                                 return new Item(id, version, "");
                             }, CancellationToken.None);
-                            meter.Record(started, read: true, hit: !loaded);
+                            meter.Record(started, OperationKinds.Read(hit: !loaded));
                             Interlocked.Increment(ref reads);
                             if (item is null || item.Version < floor)
                                 Interlocked.Increment(ref stale);

@@ -81,7 +81,7 @@ internal sealed class StampedeScenario : Scenario
                             bool hit = await services[caller % Services].ReadAsync(FirstKey + k, context.CancellationToken);
                             if (!hit)
                                 Interlocked.Increment(ref counts[k]);
-                            meter.Record(started, read: true, hit);
+                            meter.Record(started, OperationKinds.Read(hit));
                         }
                         catch (Exception e) when (e is not OperationCanceledException)
                         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using TypedCache.Load.Measure;
 
 namespace TypedCache.Load.Workers;
@@ -43,7 +42,7 @@ internal static class Worker
         while (!all.IsCompleted)
         {
             await Task.WhenAny(all, timer.WaitForNextTickAsync().AsTask());
-            await output.WriteLineAsync("tick " + JsonSerializer.Serialize(meter.Take()));
+            await output.WriteLineAsync(meter.Take().ToLine());
             await output.FlushAsync();
         }
         await all;
@@ -62,19 +61,22 @@ internal static class Worker
             long started = Stopwatch.GetTimestamp();
             try
             {
+                OperationKind kind;
                 if (roll < spec.Mix.Read)
                 {
-                    bool hit = await target.ReadAsync(key, stop);
-                    meter.Record(started, read: true, hit);
+                    kind = OperationKinds.Read(hit: await target.ReadAsync(key, stop));
+                }
+                else if (roll < spec.Mix.Read + spec.Mix.Write)
+                {
+                    await target.WriteAsync(key, ++version, stop);
+                    kind = OperationKind.Write;
                 }
                 else
                 {
-                    if (roll < spec.Mix.Read + spec.Mix.Write)
-                        await target.WriteAsync(key, ++version, stop);
-                    else
-                        await target.InvalidateAsync(key, stop);
-                    meter.Record(started, read: false, hit: false);
+                    await target.InvalidateAsync(key, stop);
+                    kind = OperationKind.Invalidate;
                 }
+                meter.Record(started, kind);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using TypedCache.Load.Measure;
 using TypedCache.Load.Servers;
 
@@ -149,8 +148,8 @@ internal sealed class WorkerFleet : IAsyncDisposable
                 return;
             if (line == "ready")
                 _ready.TrySetResult();
-            else if (line.StartsWith("tick ", StringComparison.Ordinal))
-                _fleet.OnTick(JsonSerializer.Deserialize<WorkerTick>(line.AsSpan(5))!);
+            else if (WorkerTick.TryParse(line, out var tick))
+                _fleet.OnTick(tick);
         }
 
         private void OnError(string? line)

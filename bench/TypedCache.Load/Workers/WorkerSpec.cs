@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using TypedCache.Load.Measure;
 
 namespace TypedCache.Load.Workers;
 
@@ -79,7 +81,21 @@ internal sealed record OperationMix(int Read, int Write, int Invalidate)
 }
 
 /// <summary>
-/// One interval of one worker's figures, written as a <c>tick {json}</c> line: latencies of every operation, and of
-/// the writes and invalidations alone.
+/// One interval of one worker's figures, written as a <c>tick {json}</c> line: the latencies of each kind of operation
+/// that occurred (sparse histograms, see <see cref="LatencyHistogram.ToSparse"/>), and the errors.
 /// </summary>
-internal sealed record WorkerTick(long At, long Operations, long Reads, long Hits, long Errors, int[][] Latency, int[][] WriteLatency, string? Error);
+internal sealed record WorkerTick(long At, IReadOnlyDictionary<OperationKind, int[][]> Latency, long Errors, string? Error)
+{
+    private const string Prefix = "tick ";
+
+    public string ToLine() => Prefix + JsonSerializer.Serialize(this);
+
+    /// <summary>Reads a <c>tick {json}</c> line; false for any other line.</summary>
+    public static bool TryParse(string line, [NotNullWhen(true)] out WorkerTick? tick)
+    {
+        tick = line.StartsWith(Prefix, StringComparison.Ordinal)
+            ? JsonSerializer.Deserialize<WorkerTick>(line.AsSpan(Prefix.Length)) ?? throw new InvalidDataException($"an empty tick: '{line}'")
+            : null;
+        return tick is not null;
+    }
+}
