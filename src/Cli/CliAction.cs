@@ -21,7 +21,7 @@ internal static class CliAction
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return Fail("interrupted", 130);
+                return Fail("interrupted", CliError.Interrupted);
             }
             catch (Exception e) when (e is KeeperException or MemcachedException or TimeoutException or IOException)
             {

@@ -9,6 +9,9 @@ internal sealed class CliError(string message, int exitCode = CliError.Failure) 
     /// <summary>The command line is wrong.</summary>
     public const int Usage = 2;
 
+    /// <summary>The exit code of a command stopped by Ctrl+C or SIGTERM, the shell's code for an interrupt.</summary>
+    public const int Interrupted = 130;
+
     public int ExitCode { get; } = exitCode;
 
     public static CliError BadUsage(string message) => new(message, Usage);

@@ -8,9 +8,6 @@ namespace TypedCache.Cli;
 /// <summary><c>lock</c>: holds a ZooKeeper lock (kazoo-compatible) for a script.</summary>
 internal static class LockCommand
 {
-    /// <summary>The exit code of a command stopped by Ctrl+C, as shells report it.</summary>
-    private const int Interrupted = 130;
-
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "The lock: a name under {root}/locks (e.g. orders/42), or an absolute ZooKeeper path." };
@@ -69,9 +66,10 @@ internal static class LockCommand
     private static async Task<int> HoldAsync(TimeSpan? hold, CancellationToken lost, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(lost, cancellationToken);
+        // A read of stdin does not end when its token is cancelled, so the wait for it is what the token cancels.
         Task until = hold is { } duration
             ? Task.Delay(duration, stop.Token)
-            : Console.OpenStandardInput().CopyToAsync(Stream.Null, stop.Token);
+            : Console.OpenStandardInput().CopyToAsync(Stream.Null, stop.Token).WaitAsync(stop.Token);
         try
         {
             await until;
@@ -108,7 +106,7 @@ internal static class LockCommand
                 process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync(CancellationToken.None);
                 if (!lost.IsCancellationRequested)
-                    return Interrupted;
+                    return CliError.Interrupted;
             }
             return process.ExitCode;
         }

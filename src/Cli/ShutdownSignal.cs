@@ -41,8 +41,9 @@ internal sealed class ShutdownSignal : IDisposable
             return;
         }
 
-        // A second signal: exit now, the shell's way. Exiting through the runtime (not the signal's default action) still
-        // runs the process-exit handlers, which stop by PID the servers and workers a `bench` run started.
-        Environment.Exit(context.Signal == PosixSignal.SIGINT ? 130 : 143);
+        // A second signal: exit now, with the code the commands give when interrupted. Exiting through the runtime (not the
+        // signal's default action) still runs the process-exit handlers, which stop by PID the servers a `bench` run
+        // started (its workers end when their stdin closes).
+        Environment.Exit(CliError.Interrupted);
     }
 }

@@ -94,6 +94,28 @@ public sealed class CliClusterTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.StartsWith("released ", lines[^1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_lock_held_until_stdin_closes_is_released_on_ctrl_c_or_sigterm_while_stdin_is_still_open(bool terminate)
+    {
+        string[] zk = ["-z", _zooKeeper.ConnectString, "--root", _root];
+        await using var holder = CliProcess.Start(["lock", "jobs/stdin", .. zk]);
+        await UntilAsync(() => Task.FromResult(holder.Stdout.Contains("acquired ", StringComparison.Ordinal)), "the lock to be acquired");
+
+        if (terminate)
+            holder.Terminate();
+        else
+            holder.Interrupt();
+        Assert.Equal(0, await holder.WaitForExitAsync());
+        Assert.Contains("released ", holder.Stdout, StringComparison.Ordinal);
+
+        // Released in ZooKeeper, not left until the session expires: the next holder takes it at once.
+        var (code, stdout, stderr) = await CliProcess.RunAsync(["lock", "jobs/stdin", .. zk, "--wait", "2s", "--", "true"]);
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.StartsWith("acquired ", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_root_created_with_a_digest_is_readable_by_all_but_locked_only_with_the_credential()
     {
