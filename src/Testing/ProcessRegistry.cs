@@ -80,6 +80,22 @@ internal static class ProcessRegistry
             Directory.Delete(path, recursive: true);
     }
 
+    /// <summary>
+    /// Runs one step of stopping <paramref name="process"/> at exit. The process may have exited and been reaped, or its
+    /// owner, still running on another thread while the process exits, may have stopped and released it meanwhile
+    /// (an <see cref="ObjectDisposedException"/> is an <see cref="InvalidOperationException"/>): then nothing is left to do.
+    /// </summary>
+    private static void StopQuietly(Process process, Action<Process> step)
+    {
+        try
+        {
+            step(process);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
     private static void KillAll()
     {
         Process[] live;
@@ -92,19 +108,9 @@ internal static class ProcessRegistry
         }
 
         foreach (var process in live)
-        {
-            try
-            {
-                process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-                // Already exited and reaped: nothing left to stop.
-            }
-        }
-
+            StopQuietly(process, p => p.Kill());
         foreach (var process in live)
-            process.WaitForExit(TimeSpan.FromSeconds(5));
+            StopQuietly(process, p => p.WaitForExit(TimeSpan.FromSeconds(5)));
         foreach (var directory in directories)
         {
             try
