@@ -382,7 +382,7 @@ internal sealed partial class DistributedCacheEngine
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
-        var remaining = (int)((read.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds - NowMs()) / 1000);
+        var remaining = (int)Math.Min(MaxMemcachedRelativeTtl, (read.LogicalExpiryMs + (long)_options.FailSafeMaxAge.TotalMilliseconds - NowMs()) / 1000);
         if (target.Write && target.Cas != 0 && read.Envelope is not null && remaining > 0)
         {
             await Cluster.SetAsync(target.Key, read.Envelope, new MemcachedStoreOptions { Ttl = remaining, CompareCas = target.Cas, ClientFlags = store.Flags }, CancellationToken.None).ConfigureAwait(false);
