@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using TypedCache.Memcached;
 using TypedCache.TestWorker;
@@ -163,6 +164,47 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_failed_eager_refresh_does_not_bring_back_a_value_invalidated_during_the_throttle()
+    {
+        var prefix = EngineServers.NewName();
+        Action<DistributedCacheOptions> eager = o => o.EagerRefreshThreshold = 0.5;
+        await using (var writer = servers.Context(prefix, configure: eager))
+        {
+            await writer.Items.SetAsync(new Item(14, "v1", 1));
+        }
+
+        await AgePastTheRefreshMarkAsync(prefix, 14);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var failures = 0;
+        await using var failing = servers.Context(prefix, time: time, configure: eager);
+        ValueTask<IEnumerable<Item>> Failing(IReadOnlyList<ItemKey> keys, CancellationToken _)
+        {
+            Interlocked.Increment(ref failures);
+            throw new InvalidOperationException("database down");
+        }
+
+        var served = await failing.Items.GetOrLoadManyAsync([14], Failing);
+        Assert.Equal(new Item(14, "v1", 1), served[new ItemKey(14)]);
+        await EngineServers.PollAsync(() => Task.FromResult(Volatile.Read(ref failures) == 1), "the batch's eager refresh is tried");
+
+        await using (var other = servers.Context(prefix))
+        {
+            await other.Items.InvalidateAsync(14);
+        }
+
+        // Past the throttle the write-back is tried (memcached counts it as a CAS mismatch or miss) and refused.
+        await using var stats = await MemcachedClient.ConnectAsync(servers.Memcached.Host, servers.Memcached.Port);
+        var refusedBefore = await RefusedCasWritesAsync(stats);
+        await EngineServers.PollAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            return await RefusedCasWritesAsync(stats) > refusedBefore;
+        }, "the write-back is tried and refused");
+        await using var reader = servers.Context(prefix);
+        Assert.Null(await reader.Items.GetAsync(14));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_batch_past_the_soft_timeout_serves_its_stale_values_and_the_load_lands_in_the_background()
     {
         var prefix = EngineServers.NewName();
@@ -240,6 +282,13 @@ public sealed class TimeoutTests(EngineServers servers) : IClassFixture<EngineSe
         using var stored = await raw.GetAsync(probe.Items.KeyFor(id));
         Assert.True(stored.Found);
         await raw.SetAsync(probe.Items.KeyFor(id), stored.Value.ToArray(), new MemcachedStoreOptions { Ttl = 600, ClientFlags = stored.ClientFlags });
+    }
+
+    /// <summary>CAS-conditional writes memcached refused: the item had another CAS, or was gone.</summary>
+    private static async Task<long> RefusedCasWritesAsync(MemcachedClient stats)
+    {
+        var figures = await stats.GetStatsAsync();
+        return long.Parse(figures["cas_badval"], CultureInfo.InvariantCulture) + long.Parse(figures["cas_misses"], CultureInfo.InvariantCulture);
     }
 
     /// <summary>A soft timeout of 100 ms and a hard one of 2 s.</summary>
