@@ -4,10 +4,16 @@ namespace TypedCache.Coordination;
 
 /// <summary>
 /// Prunes the event log while this process leads: waits for the <see cref="LeaderLatch"/>, then prunes every
-/// interval until the leadership ends, and waits again. Only one process in the cluster prunes at a time.
+/// interval until the leadership ends, and waits again. Only one process in the cluster prunes at a time. Between
+/// prunes it reads the log's length every <see cref="CountInterval"/> and prunes at once when the log holds more than
+/// the retention keeps: under a burst of writes the log must never grow past what one child listing can return
+/// (about 70,000 events fill ZooKeeper's 1 MB reply), or no reader, and no pruner, could list it again.
 /// </summary>
 internal sealed class EventLogPruner : IAsyncDisposable
 {
+    /// <summary>How often the log's length is read between prunes.</summary>
+    internal static readonly TimeSpan CountInterval = TimeSpan.FromSeconds(1);
+
     private readonly LeaderLatch _latch;
     private readonly EventLog _log;
     private readonly EventLogRetention _retention;
@@ -59,11 +65,18 @@ internal sealed class EventLogPruner : IAsyncDisposable
                 }
 
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop, lost);
+                long lastPrune = long.MinValue;
+                var pause = _interval < CountInterval ? _interval : CountInterval;
                 while (!leading.IsCancellationRequested)
                 {
                     try
                     {
-                        Interlocked.Add(ref _pruned, await _log.PruneAsync(_retention, leading.Token).ConfigureAwait(false));
+                        if (lastPrune == long.MinValue || _time.GetElapsedTime(lastPrune) >= _interval ||
+                            await _log.CountAsync(leading.Token).ConfigureAwait(false) > _retention.MaxEvents)
+                        {
+                            lastPrune = _time.GetTimestamp();
+                            Interlocked.Add(ref _pruned, await _log.PruneAsync(_retention, leading.Token).ConfigureAwait(false));
+                        }
                     }
                     catch (KeeperException)
                     {
@@ -79,7 +92,7 @@ internal sealed class EventLogPruner : IAsyncDisposable
                         CoordinationLog.LoopFailed(_latch.Root.Client.Logger, ex, nameof(EventLogPruner));
                     }
 
-                    await Task.Delay(_interval, _time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    await Task.Delay(pause, _time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 using TypedCache.Coordination;
 using TypedCache.Testing;
@@ -159,6 +160,31 @@ public sealed class EventLogTests(ZooKeeperFixture fixture)
         await follower.WaitForLeadershipAsync().WaitAsync(TimeSpan.FromSeconds(10));
         await followerPruner.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         await follower.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_log_that_grows_past_its_retention_is_pruned_within_seconds_not_at_the_next_interval()
+    {
+        string rootPath = ZooKeeperFixture.NewRoot();
+        CoordinationRoot root = await fixture.OpenAsync(rootPath);
+        var log = new EventLog(root);
+        for (int i = 0; i < 6; i++)
+        {
+            await log.AppendAsync([new("Product", i.ToString(CultureInfo.InvariantCulture))]);
+        }
+
+        await using LeaderLatch leader = LeaderLatch.Start(root, "leader");
+        await leader.WaitForLeadershipAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await using EventLogPruner pruner = EventLogPruner.Start(leader, log, new EventLogRetention(5, TimeSpan.FromHours(1)), TimeSpan.FromHours(1));
+        await Eventually.HoldsAsync(() => pruner.Pruned == 1, "the first prune, of 6 events to 5");
+
+        // A burst after it: the next full prune is an hour away, but the log's length is read every second.
+        for (int i = 0; i < 20; i++)
+        {
+            await log.AppendAsync([new("Product", i.ToString(CultureInfo.InvariantCulture))]);
+        }
+
+        await Eventually.HoldsAsync(async ct => await log.CountAsync(ct) == 5 && pruner.Pruned == 21, "pruning back to the retention's 5 events");
     }
 }
 
