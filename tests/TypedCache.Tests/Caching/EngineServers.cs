@@ -33,6 +33,13 @@ public sealed class EngineServers : IAsyncLifetime
         }
     }
 
+    /// <summary>What memcached holds for <paramref name="key"/>, read by a context of its own (its L1 is empty).</summary>
+    public async Task<Item?> ReadL2Async(string prefix, int key)
+    {
+        await using var reader = Context(prefix);
+        return await reader.Items.GetAsync(key);
+    }
+
     /// <summary>A ZooKeeper root and key prefix of their own, so that tests sharing the servers do not see each other.</summary>
     public static string NewName() => "t" + Guid.NewGuid().ToString("N")[..12];
 

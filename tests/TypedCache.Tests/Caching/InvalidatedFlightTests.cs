@@ -115,12 +115,12 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         var prefix = EngineServers.NewName();
         await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
         await using var serviceA = servers.Context(prefix);
-        await using var serviceB = await ThroughRelayAsync(prefix, relay);
+        await using var serviceB = await RelayedService.OpenAsync(prefix, relay);
         await serviceA.Items.SetAsync(new Item(8, "old", 1));
 
-        var answered = HoldAnswers(relay);
+        var answered = RelayedService.HoldAnswers(relay);
         var first = serviceB.Items.GetOrLoadAsync(8, (key, _) => ValueTask.FromResult<Item?>(new Item(key, "first loader", 0))).AsTask();
-        await AnsweredAsync(relay, answered, "memcached answered the first read");
+        await RelayedService.AnsweredAsync(relay, answered, "memcached answered the first read");
 
         await serviceA.Items.InvalidateAsync(8);
         var second = new CountedLoads().ReadAsync(serviceB, new Item(8, "new", 2), batch);
@@ -144,13 +144,13 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         var prefix = EngineServers.NewName();
         await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
         await using var serviceA = servers.Context(prefix);
-        await using var serviceB = await ThroughRelayAsync(prefix, relay);
+        await using var serviceB = await RelayedService.OpenAsync(prefix, relay);
         var first = new GatedLoad(serviceB, new Item(10, "old", 1));
         await first.Loading;
 
-        var answered = HoldAnswers(relay);
+        var answered = RelayedService.HoldAnswers(relay);
         first.Release();
-        await AnsweredAsync(relay, answered, "memcached answered the first load's write");
+        await RelayedService.AnsweredAsync(relay, answered, "memcached answered the first load's write");
 
         await serviceA.Items.InvalidateAsync(10);
         var second = new CountedLoads().ReadAsync(serviceB, new Item(10, "new", 2), batch);
@@ -172,20 +172,20 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         await using var relay = await FaultyRelay.StartAsync(servers.Memcached.Host, servers.Memcached.Port);
         await using var holder = servers.Context(prefix);
         await using var invalidator = servers.Context(prefix);
-        await using var waiter = await ThroughRelayAsync(prefix, relay, options => options.LeaseWait = TimeSpan.FromSeconds(40));
+        await using var waiter = await RelayedService.OpenAsync(prefix, relay, options => options.LeaseWait = TimeSpan.FromSeconds(40));
         var held = new GatedLoad(holder, new Item(12, "holder", 1));
         await held.Loading;
 
         var answered = relay.ToClient.BytesReceived;
         var waited = new CountedLoads().ReadAsync(waiter, new Item(12, "waiter", 2), batch: false);
-        await AnsweredAsync(relay, answered, "the waiter's lease read was answered");
+        await RelayedService.AnsweredAsync(relay, answered, "the waiter's lease read was answered");
         await invalidator.Items.InvalidateAsync(12);
 
         Assert.Equal(new Item(12, "waiter", 2), await waited);
-        Assert.Equal(new Item(12, "waiter", 2), await ReadL2Async(prefix, 12));
+        Assert.Equal(new Item(12, "waiter", 2), await servers.ReadL2Async(prefix, 12));
         held.Release();
         Assert.Equal(new Item(12, "holder", 1), await held.Result);
-        Assert.Equal(new Item(12, "waiter", 2), await ReadL2Async(prefix, 12));
+        Assert.Equal(new Item(12, "waiter", 2), await servers.ReadL2Async(prefix, 12));
     }
 
     /// <summary>
@@ -215,85 +215,8 @@ public sealed class InvalidatedFlightTests(EngineServers servers) : IClassFixtur
         }
 
         Assert.Equal(new Item(14, "new", 2), await new CountedLoads().ReadAsync(serviceB, new Item(14, "new", 2), batch: false));
-        Assert.Equal(new Item(14, "new", 2), await ReadL2Async(prefix, 14));
-    }
-
-    /// <summary>What memcached holds for <paramref name="key"/>, read by a context of its own (its L1 is empty).</summary>
-    private async Task<Item?> ReadL2Async(string prefix, int key)
-    {
-        await using var reader = servers.Context(prefix);
-        return await reader.Items.GetAsync(key);
+        Assert.Equal(new Item(14, "new", 2), await servers.ReadL2Async(prefix, 14));
     }
 
     private static async Task<long> GetsAsync(MemcachedClient stats) => long.Parse((await stats.GetStatsAsync())["cmd_get"], System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// A service whose memcached connection runs through <paramref name="relay"/>, with no ZooKeeper (no invalidation
-    /// event reaches it), connected by a first read so that only the test's own requests cross the relay afterwards.
-    /// </summary>
-    private static async Task<EngineCache> ThroughRelayAsync(string prefix, FaultyRelay relay, Action<DistributedCacheOptions>? configure = null)
-    {
-        var cache = new EngineCache(new CacheContextOptionsBuilder<EngineCache>().UseKeyPrefix(prefix).UseMemcached([relay.Endpoint], configure).Options);
-        Assert.Null(await cache.Items.GetAsync(-1));
-        return cache;
-    }
-
-    /// <summary>Holds memcached's answers in the relay from now on; returns the count of bytes answered so far.</summary>
-    private static long HoldAnswers(FaultyRelay relay)
-    {
-        relay.ToClient.Paused = true;
-        return relay.ToClient.BytesReceived;
-    }
-
-    private static Task AnsweredAsync(FaultyRelay relay, long answered, string what) =>
-        EngineServers.PollAsync(() => Task.FromResult(relay.ToClient.BytesReceived > answered), what);
-
-    /// <summary>A <c>GetOrLoadAsync</c> whose loader says when it runs and returns its item only once released.</summary>
-    private sealed class GatedLoad
-    {
-        private readonly TaskCompletionSource _loading = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public GatedLoad(EngineCache cache, Item item) =>
-            Result = cache.Items.GetOrLoadAsync(item.Id, async (_, _) =>
-            {
-                _loading.TrySetResult();
-                await _release.Task;
-                return item;
-            }).AsTask();
-
-        public Task<Item?> Result { get; }
-
-        public Task Loading => _loading.Task;
-
-        public void Release() => _release.SetResult();
-    }
-
-    /// <summary>Read-throughs whose loaders return an item at once and are counted.</summary>
-    private sealed class CountedLoads
-    {
-        private int _calls;
-
-        public int Calls => Volatile.Read(ref _calls);
-
-        /// <summary>Reads <paramref name="item"/>'s key with a single or a batch read-through; the loader returns <paramref name="item"/>.</summary>
-        public async Task<Item?> ReadAsync(EngineCache cache, Item item, bool batch)
-        {
-            if (!batch)
-            {
-                return await cache.Items.GetOrLoadAsync(item.Id, (_, _) =>
-                {
-                    Interlocked.Increment(ref _calls);
-                    return ValueTask.FromResult<Item?>(item);
-                });
-            }
-
-            var found = await cache.Items.GetOrLoadManyAsync([item.Id], (_, _) =>
-            {
-                Interlocked.Increment(ref _calls);
-                return ValueTask.FromResult<IEnumerable<Item>>([item]);
-            });
-            return found.GetValueOrDefault(item.Id);
-        }
-    }
 }

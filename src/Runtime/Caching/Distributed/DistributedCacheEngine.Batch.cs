@@ -50,31 +50,47 @@ internal sealed partial class DistributedCacheEngine
             await ResolveManyAsync(store, mine, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
-        // As in a single read-through: a key whose flight's outcome does not bind this call joins the key's next flight,
-        // which began after this call joined the last one, so its outcome binds.
-        List<(TKey Key, KeyFlight<T> Flight)>? again = null;
-        List<(TKey Key, KeyFlight<T> Flight)>? next = null;
-        foreach (var (key, flight, joined) in others ?? [])
+        // As in a single read-through: a key whose flight's outcome does not bind this call (or whose flight ended with
+        // the cancellation of the caller running it) joins the key's next flight, which began after this call joined the
+        // last one, so its outcome binds.
+        var pending = others?.ConvertAll(o => (o.Key, o.Flight, o.Joined, Binds: false));
+        while (pending is { Count: > 0 })
         {
-            var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (flight.Binds(joined))
+            List<(TKey Key, KeyFlight<T> Flight)>? again = null;
+            var next = new List<(TKey Key, KeyFlight<T> Flight, FlightStage Joined, bool Binds)>();
+            foreach (var (key, flight, joined, binds) in pending)
             {
-                Found(results, key, value);
-                continue;
+                try
+                {
+                    var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (binds || flight.Binds(joined))
+                    {
+                        Found(results, key, value);
+                        continue;
+                    }
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The caller running the flight was cancelled, not this one.
+                }
+
+                var later = store.JoinFlight(key, out var owner);
+                if (owner)
+                {
+                    (again ??= []).Add((key, later));
+                }
+                else
+                {
+                    next.Add((key, later, later.Stage, true));
+                }
             }
 
-            var later = store.JoinFlight(key, out var owner);
-            (owner ? again ??= [] : next ??= []).Add((key, later));
-        }
+            if (again is not null)
+            {
+                await ResolveManyAsync(store, again, results, state, loader, cancellationToken).ConfigureAwait(false);
+            }
 
-        if (again is not null)
-        {
-            await ResolveManyAsync(store, again, results, state, loader, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var (key, flight) in next ?? [])
-        {
-            Found(results, key, await flight.WaitAsync(cancellationToken).ConfigureAwait(false));
+            pending = next;
         }
 
         return results;
@@ -98,7 +114,7 @@ internal sealed partial class DistributedCacheEngine
         var memcachedKeys = keys.Select(key => (ReadOnlyMemory<byte>)store.MemcachedKey(key)).ToArray();
         List<L2Target>? won = null;
         using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
-        using (var batch = await Cluster.GetManyAsync(memcachedKeys, default, cancellationToken).ConfigureAwait(false))
+        using (var batch = await Cluster.GetManyAsync(memcachedKeys, default, UncancelledRead).ConfigureAwait(false))
         {
             var now = NowMs();
             for (var i = 0; i < keys.Count; i++)
@@ -160,7 +176,7 @@ internal sealed partial class DistributedCacheEngine
             var reads = new L2Read<T>[mine.Count];
             mine.ForEach(m => m.Flight.Enter(FlightStage.Reading));
             using (CacheTelemetry.StartL2("typedcache.l2.get_many", store.Type.Name))
-            using (var batch = await Cluster.GetManyAsync([.. memcachedKeys.Select(k => (ReadOnlyMemory<byte>)k)], LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false))
+            using (var batch = await Cluster.GetManyAsync([.. memcachedKeys.Select(k => (ReadOnlyMemory<byte>)k)], LeaseOptionsFor(store.Type), UncancelledRead).ConfigureAwait(false))
             {
                 for (var i = 0; i < reads.Length; i++)
                 {
@@ -208,7 +224,21 @@ internal sealed partial class DistributedCacheEngine
             if (waiting.Count > 0)
             {
                 CacheTelemetry.LeaseWait(store.Type.Name, waiting.Count);
-                var waited = await Task.WhenAll(waiting.Select(i => WaitForLeaseHolderAsync(store, memcachedKeys[i], cancellationToken).AsTask())).ConfigureAwait(false);
+                var waits = waiting.ConvertAll(i => WaitForLeaseHolderAsync(store, memcachedKeys[i], cancellationToken).AsTask());
+                L2Read<T>?[] waited;
+                try
+                {
+                    waited = await Task.WhenAll(waits).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Cancelled while waiting: a poll that won its item's lease meanwhile hands it back, as a failed load would.
+                    await ReleaseLeasesAsync(Enumerable.Range(0, waits.Count)
+                        .Where(w => waits[w].IsCompletedSuccessfully && waits[w].Result is { Won: true })
+                        .Select(w => new L2Target(memcachedKeys[waiting[w]], waits[w].Result!.Value.Cas, Write: true))).ConfigureAwait(false);
+                    throw;
+                }
+
                 for (var w = 0; w < waiting.Count; w++)
                 {
                     var i = waiting[w];

@@ -45,7 +45,7 @@ internal sealed partial class DistributedCacheEngine
         ClusterReply<MemcachedGetResult> reply;
         using (CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name))
         {
-            reply = await SendReadAsync(store, key, store.KeyHead(), default, cancellationToken).ConfigureAwait(false);
+            reply = await SendReadAsync(store, key, store.KeyHead(), default).ConfigureAwait(false);
         }
 
         var read = Classify(store, reply, keepEnvelope: false);
@@ -62,7 +62,8 @@ internal sealed partial class DistributedCacheEngine
     /// a fresh hit returns from here, anything else goes on to <see cref="ResolveAsync"/>. A caller that joined the flight
     /// after its read was sent takes the outcome only when it was confirmed current in L2 (see
     /// <see cref="KeyFlight{T}.Binds"/>); otherwise it joins the key's next flight, whose read is sent after it began, so
-    /// no caller gets a value older than an invalidation that returned before it began.
+    /// no caller gets a value older than an invalidation that returned before it began. A flight ended by the
+    /// cancellation of the caller running it sends the others on to the key's next flight, never the cancellation.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T?> SingleFlightAsync<T, TKey, TState>(
@@ -75,21 +76,26 @@ internal sealed partial class DistributedCacheEngine
         where TKey : struct, ICacheKey<TKey>
     {
         var flight = store.JoinFlight(key, out var owner);
-        if (!owner)
+        var binds = false;
+        while (!owner)
         {
             var joined = flight.Stage;
-            var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (flight.Binds(joined))
+            try
             {
-                return value;
+                var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (binds || flight.Binds(joined))
+                {
+                    return value;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The caller running the flight was cancelled, not this one, which reads for itself.
             }
 
             // The flight has left the table, so the key's next flight began after this caller joined the last one.
             flight = store.JoinFlight(key, out owner);
-            if (!owner)
-            {
-                return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
+            binds = true;
         }
 
         try
@@ -101,7 +107,7 @@ internal sealed partial class DistributedCacheEngine
             using (CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name))
             {
                 flight.Enter(FlightStage.Reading);
-                reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type), cancellationToken).ConfigureAwait(false);
+                reply = await SendReadAsync(store, key, head, LeaseOptionsFor(store.Type)).ConfigureAwait(false);
             }
 
             var read = Classify(store, reply, keepEnvelope: true);
@@ -119,14 +125,26 @@ internal sealed partial class DistributedCacheEngine
         }
     }
 
-    /// <summary>Sends the read of <paramref name="key"/>'s item; its memcached key is written on the stack, under <paramref name="head"/>.</summary>
-    private ValueTask<ClusterReply<MemcachedGetResult>> SendReadAsync<T, TKey>(TypeStore<T, TKey> store, in TKey key, byte[] head, MemcachedGetOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the read of <paramref name="key"/>'s item; its memcached key is written on the stack, under <paramref name="head"/>.
+    /// Like every L2 read, it takes no cancellation token (see <see cref="UncancelledRead"/>).
+    /// </summary>
+    private ValueTask<ClusterReply<MemcachedGetResult>> SendReadAsync<T, TKey>(TypeStore<T, TKey> store, in TKey key, byte[] head, MemcachedGetOptions options)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
         Span<byte> memcachedKey = stackalloc byte[CacheKeys.MaxLength];
-        return Cluster.GetAsync(memcachedKey[..CacheKeys.Write(memcachedKey, head, key)], options, cancellationToken);
+        return Cluster.GetAsync(memcachedKey[..CacheKeys.Write(memcachedKey, head, key)], options, UncancelledRead);
     }
+
+    /// <summary>
+    /// The token of every L2 read, none: memcached may give a read the lease or early-refresh win of its item, and a read
+    /// abandoned by its cancelled caller would leave that win to no one, so every reader of the key would wait out
+    /// <see cref="DistributedCacheOptions.LeaseWait"/> until the lease expired. A read already sent therefore completes
+    /// (within the memcached operation timeout) and hands back what it won; the caller's cancellation is observed before
+    /// the read and by what follows it (the loader, the waits).
+    /// </summary>
+    private static CancellationToken UncancelledRead => CancellationToken.None;
 
     /// <summary>A fresh L2 value: kept in L1 (unless invalidated since <paramref name="stamp"/>) and returned.</summary>
     private T? Hit<T, TKey>(TypeStore<T, TKey> store, in TKey key, in Stamp stamp, in L2Read<T> read)
@@ -200,7 +218,7 @@ internal sealed partial class DistributedCacheEngine
         {
             await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
             pause = pause * 2 > LastPoll ? LastPoll : pause * 2;
-            var read = await ReadL2Async(store, memcachedKey, default, keepEnvelope: false, cancellationToken).ConfigureAwait(false);
+            var read = await ReadL2Async(store, memcachedKey, default, keepEnvelope: false).ConfigureAwait(false);
             if (read.State == L2State.Fresh || read.Won)
             {
                 return read;
@@ -216,12 +234,12 @@ internal sealed partial class DistributedCacheEngine
         return null;
     }
 
-    private async ValueTask<L2Read<T>> ReadL2Async<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, MemcachedGetOptions options, bool keepEnvelope, CancellationToken cancellationToken)
+    private async ValueTask<L2Read<T>> ReadL2Async<T, TKey>(TypeStore<T, TKey> store, byte[] memcachedKey, MemcachedGetOptions options, bool keepEnvelope)
         where T : class
         where TKey : struct, ICacheKey<TKey>
     {
         using var activity = CacheTelemetry.StartL2("typedcache.l2.get", store.Type.Name);
-        var reply = await Cluster.GetAsync(memcachedKey, options, cancellationToken).ConfigureAwait(false);
+        var reply = await Cluster.GetAsync(memcachedKey, options, UncancelledRead).ConfigureAwait(false);
         return Classify(store, reply, keepEnvelope);
     }
 

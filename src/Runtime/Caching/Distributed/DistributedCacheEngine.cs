@@ -171,7 +171,11 @@ internal sealed partial class DistributedCacheEngine : ICacheEngine, IRingListen
     private int L2TtlSeconds(CacheTypeDescriptor type) =>
         (int)Math.Min(MaxMemcachedRelativeTtl, Math.Ceiling((type.Ttl + _options.FailSafeMaxAge).TotalSeconds));
 
-    private ValueTask ReadyAsync(CancellationToken cancellationToken) => _ring.ReadyAsync(cancellationToken);
+    private ValueTask ReadyAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return _ring.ReadyAsync(cancellationToken);
+    }
 
     private TypeStore<T, TKey> Store<T, TKey>(CacheTypeDescriptor<T, TKey> type)
         where T : class
