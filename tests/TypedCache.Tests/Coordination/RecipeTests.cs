@@ -186,6 +186,32 @@ public sealed class EventLogTests(ZooKeeperFixture fixture)
 
         await Eventually.HoldsAsync(async ct => await log.CountAsync(ct) == 5 && pruner.Pruned == 21, "pruning back to the retention's 5 events");
     }
+
+    [Fact]
+    public async Task Pruning_by_age_deletes_exactly_the_events_older_than_the_age_before_the_newest()
+    {
+        CoordinationRoot root = await fixture.OpenAsync(ZooKeeperFixture.NewRoot());
+        var log = new EventLog(root);
+        var maxAge = TimeSpan.FromMilliseconds(100);
+        var appending = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; appending.Elapsed < 3 * maxAge; i++)
+        {
+            await log.AppendAsync([new("Product", i.ToString(CultureInfo.InvariantCulture))]);
+        }
+
+        List<string> names = SequentialNames.Sorted((await root.Client.GetChildrenAsync(root.Events)).Children, SequentialNames.EventPrefix);
+        var created = new List<long>();
+        foreach (string name in names)
+        {
+            created.Add((await root.Client.ExistsAsync(root.Events + "/" + name))!.Value.Ctime);
+        }
+
+        int old = created.Count(ctime => created[^1] - ctime > maxAge.TotalMilliseconds);
+        Assert.InRange(old, 1, names.Count - 2);
+
+        Assert.Equal(old, await log.PruneAsync(new EventLogRetention(100_000, maxAge)));
+        Assert.Equal(names[old..], SequentialNames.Sorted((await root.Client.GetChildrenAsync(root.Events)).Children, SequentialNames.EventPrefix));
+    }
 }
 
 [Collection(ZooKeeperCollection.Name)]
