@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TypedCache.Load.Measure;
 using TypedCache.Load.Workers;
 
@@ -62,6 +63,26 @@ public sealed class IntervalMeterTests
         foreach (var (kind, sparse) in tick.Latency)
             Assert.Equal(sparse, parsed.Latency[kind]);
         Assert.Equal([[Bucket(Hit), 2]], parsed.Latency[OperationKind.ReadHit]);
+    }
+
+    [Fact]
+    public void An_operation_that_took_the_stall_bound_or_was_given_up_after_it_counts_as_stalled()
+    {
+        var meter = new IntervalMeter();
+        meter.Record(IntervalMeter.StallBound - TimeSpan.FromMilliseconds(1), OperationKind.ReadHit);
+        meter.Record(IntervalMeter.StallBound, OperationKind.ReadMiss);
+        meter.Unfinished(Stopwatch.GetTimestamp());
+        meter.Unfinished(Stopwatch.GetTimestamp() - (long)(IntervalMeter.StallBound.TotalSeconds * 2 * Stopwatch.Frequency));
+
+        var tick = meter.Take();
+
+        Assert.Equal(2, tick.Stalled);
+        Assert.Equal(0, meter.Take().Stalled);
+        Assert.True(WorkerTick.TryParse(tick.ToLine(), out var parsed));
+        var timeline = new Timeline(tick.At - 1000);
+        timeline.Add(parsed);
+        timeline.Add(tick);
+        Assert.Equal(4, timeline.Totals().Stalled);
     }
 
     [Theory]

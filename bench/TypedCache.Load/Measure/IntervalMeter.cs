@@ -3,12 +3,22 @@ using TypedCache.Load.Workers;
 
 namespace TypedCache.Load.Measure;
 
-/// <summary>The figures of the current interval, taken and reset once per tick: a latency histogram per operation kind, and the errors.</summary>
+/// <summary>
+/// The figures of the current interval, taken and reset once per tick: a latency histogram per operation kind, the
+/// errors, and the stalled operations.
+/// </summary>
 internal sealed class IntervalMeter
 {
+    /// <summary>
+    /// How long an operation may take before it counts as stalled. It is the memcached operation timeout: with no fault
+    /// injected, no operation waits that long unless a wake-up was lost or a lease was left to no one.
+    /// </summary>
+    public static readonly TimeSpan StallBound = TimeSpan.FromSeconds(1);
+
     private readonly Lock _gate = new();
     private LatencyHistogram[] _latency = NewHistograms();
     private long _errors;
+    private long _stalled;
     private string? _error;
 
     /// <summary>Records an operation of <paramref name="kind"/> begun at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp) and ended now.</summary>
@@ -18,7 +28,23 @@ internal sealed class IntervalMeter
     {
         int bucket = LatencyHistogram.BucketOf(elapsed.TotalMicroseconds);
         lock (_gate)
+        {
             _latency[(int)kind].Add(bucket, 1);
+            if (elapsed >= StallBound)
+                _stalled++;
+        }
+    }
+
+    /// <summary>
+    /// Notes an operation begun at <paramref name="started"/> that its caller gave up because the phase stopped: it
+    /// counts as stalled if it had already waited <see cref="StallBound"/>, so a stall the phase's end cuts short is seen.
+    /// </summary>
+    public void Unfinished(long started)
+    {
+        if (Stopwatch.GetElapsedTime(started) < StallBound)
+            return;
+        lock (_gate)
+            _stalled++;
     }
 
     public void Fail(Exception e)
@@ -35,9 +61,9 @@ internal sealed class IntervalMeter
         lock (_gate)
         {
             var latency = OperationKinds.All.Where(k => _latency[(int)k].Count > 0).ToDictionary(k => k, k => _latency[(int)k].ToSparse());
-            var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), latency, _errors, _error);
+            var tick = new WorkerTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), latency, _errors, _error, _stalled);
             _latency = NewHistograms();
-            (_errors, _error) = (0, null);
+            (_errors, _error, _stalled) = (0, null, 0);
             return tick;
         }
     }

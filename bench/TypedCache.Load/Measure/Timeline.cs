@@ -22,6 +22,7 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
     private readonly LatencyHistogram[] _kinds = [.. OperationKinds.All.Select(_ => new LatencyHistogram())];
     private readonly List<string> _errorMessages = [];
     private long _errors;
+    private long _stalled;
     private long _lastTickAt;
 
     public long StartedAt { get; } = startedAtUnixMs;
@@ -44,6 +45,7 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
             }
             bin.Errors += tick.Errors;
             _errors += tick.Errors;
+            _stalled += tick.Stalled;
             _lastTickAt = Math.Max(_lastTickAt, tick.At);
             if (tick.Error is not null && _errorMessages.Count < 10)
                 _errorMessages.Add(tick.Error);
@@ -62,7 +64,7 @@ internal sealed class Timeline(long startedAtUnixMs, int binMilliseconds = 500)
                 .ToList();
             return new TimelineTotals(all.Count, Of(OperationKind.ReadHit).Count + Of(OperationKind.ReadMiss).Count, Of(OperationKind.ReadHit).Count, _errors,
                 all.Count / seconds, all.Percentile(0.50), all.Percentile(0.90), all.Percentile(0.99), all.Percentile(0.999),
-                writes.Percentile(0.50), writes.Percentile(0.99), kinds, [.. _errorMessages]);
+                writes.Percentile(0.50), writes.Percentile(0.99), kinds, [.. _errorMessages], _stalled);
         }
     }
 
@@ -101,10 +103,11 @@ internal sealed record KindTotals(OperationKind Kind, long Count, double P50, do
 
 /// <summary>
 /// A phase's figures: every operation together (throughput, percentiles), writes and invalidations together, and
-/// each kind that occurred on its own (<see cref="Kinds"/>, in <see cref="OperationKind"/> order).
+/// each kind that occurred on its own (<see cref="Kinds"/>, in <see cref="OperationKind"/> order), and the operations
+/// that stalled (see <see cref="IntervalMeter.StallBound"/>).
 /// </summary>
 internal sealed record TimelineTotals(long Operations, long Reads, long Hits, long Errors, double OperationsPerSecond, double P50, double P90, double P99, double P999,
-    double WriteP50, double WriteP99, IReadOnlyList<KindTotals> Kinds, IReadOnlyList<string> ErrorMessages)
+    double WriteP50, double WriteP99, IReadOnlyList<KindTotals> Kinds, IReadOnlyList<string> ErrorMessages, long Stalled)
 {
     public double HitRatio => Reads == 0 ? 0 : (double)Hits / Reads;
 }

@@ -7,7 +7,8 @@ namespace TypedCache.Load.Scenarios;
 /// <c>steady</c>: the mix at full speed with no fault. Figures: throughput, latency percentiles, hit ratio, and ratios
 /// to the peers measured like for like: TypedCache with ZooKeeper against FusionCache with its Redis backplane (both
 /// drop a changed key from every process's L1), TypedCache without ZooKeeper against FusionCache and HybridCache on
-/// Redis alone (each process's L1 only sees its own changes). Verdict: no caller sees an exception.
+/// Redis alone (each process's L1 only sees its own changes). Verdicts: no caller sees an exception, and no operation
+/// stalls.
 /// </summary>
 internal sealed class SteadyScenario : Scenario
 {
@@ -35,7 +36,7 @@ internal sealed class SteadyScenario : Scenario
         var totals = typed.Totals();
         result.Peers.Add(new PeerRun(Typed, totals));
         AddFigures(result, totals);
-        long errors = totals.Errors;
+        long errors = totals.Errors, stalled = totals.Stalled;
         if (context.Settings.Peers)
         {
             await context.RedisAsync();
@@ -50,6 +51,7 @@ internal sealed class SteadyScenario : Scenario
             });
             result.Peers.Add(new PeerRun(TypedAlone, alone));
             errors += alone.Errors;
+            stalled += alone.Stalled;
             foreach (var (engine, name) in Peers)
             {
                 var peer = await RunAsync(context, context.Spec(engine));
@@ -63,6 +65,8 @@ internal sealed class SteadyScenario : Scenario
             }
         }
         result.Verdicts.Add(new Verdict("caller exceptions", errors, 0, "operations that threw to their caller (TypedCache with and without ZooKeeper)"));
+        result.Verdicts.Add(new Verdict("stalled operations", stalled, 0,
+            $"operations that took {IntervalMeter.StallBound.TotalSeconds:0} s or more, or had waited that long when the phase stopped (TypedCache with and without ZooKeeper; no fault is injected)"));
         return result;
     }
 

@@ -80,6 +80,7 @@ internal static class Worker
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+                meter.Unfinished(started);
                 return;
             }
             catch (Exception e)

@@ -82,9 +82,10 @@ internal sealed record OperationMix(int Read, int Write, int Invalidate)
 
 /// <summary>
 /// One interval of one worker's figures, written as a <c>tick {json}</c> line: the latencies of each kind of operation
-/// that occurred (sparse histograms, see <see cref="LatencyHistogram.ToSparse"/>), and the errors.
+/// that occurred (sparse histograms, see <see cref="LatencyHistogram.ToSparse"/>), the errors, and the operations that
+/// stalled (see <see cref="IntervalMeter.StallBound"/>).
 /// </summary>
-internal sealed record WorkerTick(long At, IReadOnlyDictionary<OperationKind, int[][]> Latency, long Errors, string? Error)
+internal sealed record WorkerTick(long At, IReadOnlyDictionary<OperationKind, int[][]> Latency, long Errors, string? Error, long Stalled)
 {
     private const string Prefix = "tick ";
 
