@@ -17,13 +17,18 @@ internal sealed class CliProcess : IAsyncDisposable
 
     private CliProcess(IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env(1), which execs dotnet in the same process with SIGINT back at its default disposition: a shell
+        // starts a background job (`scripts/test &`) with SIGINT ignored, an ignored signal stays ignored across exec,
+        // and the runtime then never sees the Ctrl+C these tests send.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Tool.Value);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
