@@ -48,6 +48,9 @@ internal sealed class GatedLoad
     public Task Loading => _loading.Task;
 
     public void Release() => _release.SetResult();
+
+    /// <summary>Makes the loader throw <paramref name="error"/>.</summary>
+    public void Fail(Exception error) => _release.SetException(error);
 }
 
 /// <summary>Read-throughs whose loaders return an item at once and are counted.</summary>

@@ -50,14 +50,14 @@ internal sealed partial class DistributedCacheEngine
             await ResolveManyAsync(store, mine, results, state, loader, cancellationToken).ConfigureAwait(false);
         }
 
-        // As in a single read-through: a key whose flight's outcome does not bind this call (or whose flight ended with
-        // the cancellation of the caller running it) joins the key's next flight, which began after this call joined the
-        // last one, so its outcome binds.
+        // As in a single read-through: a key whose flight's outcome does not bind this call (or whose flight was abandoned
+        // by the cancellation of the caller running it) joins the key's next flight, which began after this call joined
+        // the last one, so its outcome binds. Every flight of a round is waited for before this call starts any: a wait
+        // that throws then leaves no flight of this call's without an outcome.
         var pending = others?.ConvertAll(o => (o.Key, o.Flight, o.Joined, Binds: false));
         while (pending is { Count: > 0 })
         {
-            List<(TKey Key, KeyFlight<T> Flight)>? again = null;
-            var next = new List<(TKey Key, KeyFlight<T> Flight, FlightStage Joined, bool Binds)>();
+            var rejoin = new List<TKey>();
             foreach (var (key, flight, joined, binds) in pending)
             {
                 try
@@ -69,11 +69,18 @@ internal sealed partial class DistributedCacheEngine
                         continue;
                     }
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && flight.Abandoned)
                 {
                     // The caller running the flight was cancelled, not this one.
                 }
 
+                rejoin.Add(key);
+            }
+
+            List<(TKey Key, KeyFlight<T> Flight)>? again = null;
+            pending = [];
+            foreach (var key in rejoin)
+            {
                 var later = store.JoinFlight(key, out var owner);
                 if (owner)
                 {
@@ -81,7 +88,7 @@ internal sealed partial class DistributedCacheEngine
                 }
                 else
                 {
-                    next.Add((key, later, later.Stage, true));
+                    pending.Add((key, later, later.Stage, true));
                 }
             }
 
@@ -89,8 +96,6 @@ internal sealed partial class DistributedCacheEngine
             {
                 await ResolveManyAsync(store, again, results, state, loader, cancellationToken).ConfigureAwait(false);
             }
-
-            pending = next;
         }
 
         return results;
@@ -232,10 +237,11 @@ internal sealed partial class DistributedCacheEngine
                 }
                 catch (Exception)
                 {
-                    // Cancelled while waiting: a poll that won its item's lease meanwhile hands it back, as a failed load would.
-                    await ReleaseLeasesAsync(Enumerable.Range(0, waits.Count)
+                    // Cancelled while waiting: the leases this batch won, on its read or in a poll meanwhile, are handed
+                    // back, as a failed load would.
+                    await ReleaseLeasesAsync(toLoad.Select(l => l.Target).Concat(Enumerable.Range(0, waits.Count)
                         .Where(w => waits[w].IsCompletedSuccessfully && waits[w].Result is { Won: true })
-                        .Select(w => new L2Target(memcachedKeys[waiting[w]], waits[w].Result!.Value.Cas, Write: true))).ConfigureAwait(false);
+                        .Select(w => new L2Target(memcachedKeys[waiting[w]], waits[w].Result!.Value.Cas, Write: true)))).ConfigureAwait(false);
                     throw;
                 }
 
@@ -317,7 +323,7 @@ internal sealed partial class DistributedCacheEngine
             {
                 if (!done[i])
                 {
-                    mine[i].Flight.Fail(store.Flights, mine[i].Key, exception);
+                    mine[i].Flight.Fail(store.Flights, mine[i].Key, exception, cancellationToken);
                 }
             }
 

@@ -88,7 +88,7 @@ internal sealed partial class DistributedCacheEngine
                     return value;
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && flight.Abandoned)
             {
                 // The caller running the flight was cancelled, not this one, which reads for itself.
             }
@@ -120,7 +120,7 @@ internal sealed partial class DistributedCacheEngine
         }
         catch (Exception exception)
         {
-            flight.Fail(store.Flights, key, exception);
+            flight.Fail(store.Flights, key, exception, cancellationToken);
             throw;
         }
     }

@@ -47,6 +47,7 @@ internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
 {
     private int _stage;
     private volatile bool _confirmed;
+    private volatile bool _abandoned;
 
     public int BucketVersion { get; } = bucketVersion;
 
@@ -58,6 +59,23 @@ internal sealed class KeyFlight<T>(int bucketVersion) : Flight<T>
 
     /// <summary>Whether a caller that joined at <paramref name="joined"/> may take the outcome.</summary>
     public bool Binds(FlightStage joined) => joined == FlightStage.Starting || (joined == FlightStage.Reading && _confirmed);
+
+    /// <summary>
+    /// Whether the flight ended with the cancellation of the caller running it (not with a loader's own failure, even a
+    /// cancellation the loader raised itself): the callers that joined go on to the key's next flight instead.
+    /// </summary>
+    public bool Abandoned => _abandoned;
+
+    /// <summary>
+    /// Ends the flight with <paramref name="error"/>, <see cref="Abandoned"/> when it is the cancellation of
+    /// <paramref name="ownerToken"/>; see <see cref="Flight{T}.Fail{TKey, TFlight}"/>.
+    /// </summary>
+    public void Fail<TKey>(ConcurrentDictionary<TKey, KeyFlight<T>> flights, TKey key, Exception error, CancellationToken ownerToken)
+        where TKey : notnull
+    {
+        _abandoned = error is OperationCanceledException && ownerToken.IsCancellationRequested;
+        Fail(flights, key, error);
+    }
 
     /// <summary>Ends the flight with <paramref name="outcome"/>; see <see cref="Flight{T}.Complete{TKey, TFlight}"/>.</summary>
     public void Complete<TKey>(ConcurrentDictionary<TKey, KeyFlight<T>> flights, TKey key, in Resolved<T> outcome)
