@@ -351,6 +351,9 @@ internal sealed class ProxyBackend : ITopologyNode
                         break;
                     lock (_gate)
                     {
+                        // The watchdog may have timed the head out while its reply was framed: it moved it to the
+                        // timed-out queue (empty when the head was taken from the pending one) and answered it.
+                        answered |= _timedOut.TryPeek(out var movedOut) && movedOut == head;
                         if (answered)
                         {
                             _timedOut.Dequeue();
